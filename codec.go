@@ -1,0 +1,618 @@
+package cookiesession
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"hash"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// The v1 wire format. A sealed value is one of:
+//
+//	encrypted: BASE64URL(header) "." "" "." BASE64URL(iv) "." BASE64URL(ciphertext) "." BASE64URL(tag)
+//	           header {"alg":"dir","enc":"A256GCM","kid":KID} or, compressed,
+//	                  {"alg":"dir","enc":"A256GCM","kid":KID,"zip":"DEF"}
+//	signed:    BASE64URL(header) "." BASE64URL(payload) "." BASE64URL(HMAC-SHA256)
+//	           header {"alg":"HS256","kid":KID}
+//
+// that is, JWE (RFC 7516) and JWS (RFC 7515) compact serializations, base64url
+// without padding, headers with no white space and members in that order (the
+// order go-jose writes). The content key is derived from the key KID of the
+// ring, see deriveKey. The payload is described on [Payload]. When compressed
+// it is raw DEFLATE (RFC 1951) before encryption.
+//
+// When opening, the header must be exactly one of the headers above for a key
+// of the ring: any other algorithm, any other member ("crit", "jwk", "jku",
+// "x5u", "b64", "cty", …), other white space or member order is refused before
+// any cryptography. Because base64url without padding is canonical once
+// trailing bits are checked, comparing the encoded header with the ones this
+// package writes is comparing the header bytes.
+
+var (
+	b64 = base64.RawURLEncoding.Strict()
+
+	// allowedChar marks the bytes a sealed value may contain.
+	allowedChar = func() (t [256]bool) {
+		for c := 0; c < 256; c++ {
+			t[c] = isBase64URL(byte(c)) || c == '.'
+		}
+		return t
+	}()
+)
+
+const (
+	ivSize  = 12 // A256GCM nonce (RFC 7518 section 5.3)
+	tagSize = 16 // A256GCM tag
+	macSize = sha256.Size
+)
+
+// CodecConfig configures a [Codec]. Name and Keys are required; the zero value
+// of every other field is its default.
+type CodecConfig struct {
+	// Name is the cookie name: chunks are Name, Name.1, Name.2, ….
+	Name string
+
+	// Purpose is bound into the content keys: a value sealed for one purpose
+	// never opens under another. The default value is Name, so a cookie
+	// cannot be moved to another name. Give two applications that share a
+	// ring and a cookie name different purposes.
+	Purpose string
+
+	// Keys gives the key ring. Required.
+	Keys KeySource
+
+	// Mode is Encrypted (the default value) or Signed.
+	Mode Mode
+
+	// Compress enables DEFLATE of the payload when it makes the sealed value
+	// shorter. It is off by default: when secret values and values an attacker
+	// chooses share a cookie, compression leaks the secrets through the
+	// cookie's length (as CRIME and BREACH did). It needs Encrypted mode.
+	Compress bool
+
+	// Limits are the size and time bounds; see [Limits].
+	Limits Limits
+
+	// Lifetime is the absolute lifetime of a session, from issued-at. Opening
+	// also enforces it, so shortening it takes effect on cookies already
+	// out. The default value is DefaultLifetime (24h); at most MaxLifetime.
+	Lifetime time.Duration
+
+	// IdleTimeout, when positive, ends a session that saw no activity for
+	// that long, counted from its last-activity claim. The default value is 0:
+	// no idle timeout.
+	IdleTimeout time.Duration
+
+	// NotBefore, when not zero, invalidates every session issued before it
+	// ([ErrExpired]), without touching keys: set it to now to log everybody out.
+	NotBefore time.Time
+}
+
+// A Codec seals session payloads into cookie values and opens them again, for
+// one cookie name, purpose and mode. It is safe for concurrent use. Content
+// keys and their ciphers are built once per ring (again only when the
+// [KeySource] returns a new ring), never per call.
+type Codec struct {
+	cfg     CodecConfig
+	names   [MaxChunksLimit]string
+	derived atomic.Pointer[derivedRing]
+}
+
+// derivedRing holds the content keys of one ring for the codec's mode and
+// purpose, indexed by the exact encoded header they accept.
+type derivedRing struct {
+	ring     *KeyRing
+	primary  *contentKey
+	byHeader map[string]headerEntry
+	byKid    map[string]*contentKey
+}
+
+type headerEntry struct {
+	key *contentKey
+	zip bool
+}
+
+type contentKey struct {
+	kid     string
+	primary bool
+	header  string // encoded header, no compression
+	zHeader string // encoded header with "zip":"DEF" (encrypted mode)
+	aead    cipher.AEAD
+	macKey  []byte
+	macs    sync.Pool // of hash.Hash (HMAC-SHA256 keyed with macKey)
+}
+
+// NewCodec validates cfg and returns a codec. Errors wrap [ErrConfig].
+func NewCodec(cfg CodecConfig) (*Codec, error) {
+	if err := checkCookieName(cfg.Name); err != nil {
+		return nil, err
+	}
+	if cfg.Purpose == "" {
+		cfg.Purpose = cfg.Name
+	}
+	if cfg.Keys == nil || cfg.Keys.KeyRing() == nil {
+		return nil, configErrorf("no key ring (Keys is nil)")
+	}
+	if cfg.Mode != Encrypted && cfg.Mode != Signed {
+		return nil, configErrorf("unknown mode %v", cfg.Mode)
+	}
+	if cfg.Compress && cfg.Mode != Encrypted {
+		return nil, configErrorf("Compress needs Encrypted mode (JWS has no compression)")
+	}
+	var err error
+	if cfg.Limits, err = cfg.Limits.withDefaults(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Lifetime == 0:
+		cfg.Lifetime = DefaultLifetime
+	case cfg.Lifetime < time.Second || cfg.Lifetime > MaxLifetime:
+		return nil, configErrorf("Lifetime %v is outside 1s..%v", cfg.Lifetime, MaxLifetime)
+	}
+	if cfg.IdleTimeout < 0 || cfg.IdleTimeout > cfg.Lifetime {
+		return nil, configErrorf("IdleTimeout %v is outside 0..Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
+	}
+	if cfg.IdleTimeout > 0 && cfg.IdleTimeout < time.Second {
+		return nil, configErrorf("IdleTimeout %v is under one second", cfg.IdleTimeout)
+	}
+	c := &Codec{cfg: cfg}
+	for i := range c.names {
+		c.names[i] = ChunkName(cfg.Name, i)
+	}
+	c.keys() // derive now, so the first request does not pay for it
+	return c, nil
+}
+
+// checkCookieName refuses names that are not an RFC 6265 token or that would
+// collide with the chunk names of another cookie.
+func checkCookieName(name string) error {
+	if name == "" {
+		return configErrorf("cookie name is empty")
+	}
+	if len(name) > 128 {
+		return configErrorf("cookie name longer than 128 bytes")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}.", c) >= 0 {
+			return configErrorf("cookie name %q: character %q not allowed", name, c)
+		}
+	}
+	return nil
+}
+
+// Config returns the codec's configuration with defaults filled in.
+func (c *Codec) Config() CodecConfig { return c.cfg }
+
+// keys returns the content keys of the ring in force, deriving them when the
+// ring changed.
+func (c *Codec) keys() *derivedRing {
+	ring := c.cfg.Keys.KeyRing()
+	if d := c.derived.Load(); d != nil && d.ring == ring {
+		return d
+	}
+	d := deriveRing(ring, c.cfg.Mode, c.cfg.Purpose)
+	c.derived.Store(d)
+	return d
+}
+
+func deriveRing(ring *KeyRing, mode Mode, purpose string) *derivedRing {
+	d := &derivedRing{
+		ring:     ring,
+		byHeader: make(map[string]headerEntry, 2*len(ring.keys)),
+		byKid:    make(map[string]*contentKey, len(ring.keys)),
+	}
+	for i, k := range ring.keys {
+		ck := &contentKey{kid: k.id, primary: i == 0}
+		secret := deriveKey(k.secret, mode, purpose)
+		if mode == Signed {
+			ck.header = b64.EncodeToString([]byte(`{"alg":"HS256","kid":"` + k.id + `"}`))
+			ck.macKey = secret
+			ck.macs.New = func() any { return hmac.New(sha256.New, ck.macKey) }
+		} else {
+			ck.header = b64.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM","kid":"` + k.id + `"}`))
+			ck.zHeader = b64.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM","kid":"` + k.id + `","zip":"DEF"}`))
+			block, err := aes.NewCipher(secret)
+			if err != nil {
+				panic("cookiesession: " + err.Error()) // 32-byte key: cannot happen
+			}
+			if ck.aead, err = cipher.NewGCM(block); err != nil {
+				panic("cookiesession: " + err.Error())
+			}
+			d.byHeader[ck.zHeader] = headerEntry{ck, true}
+		}
+		d.byHeader[ck.header] = headerEntry{ck, false}
+		d.byKid[k.id] = ck
+		if i == 0 {
+			d.primary = ck
+		}
+	}
+	return d
+}
+
+// Seal returns the sealed value of p with the primary key of the ring in
+// force. It returns a *SizeError when the payload is over MaxPlaintextBytes.
+// Seal does not check the cookie budget: [Codec.Encode] does.
+func (c *Codec) Seal(p *Payload) (string, error) {
+	if !validSID(p.ID) {
+		return "", errors.New("cookiesession: Seal: payload ID is not 1 to 64 base64url characters")
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.b = appendPayload(buf.b[:0], p)
+	if len(buf.b) > MaxPlaintextBytes {
+		return "", &SizeError{What: "plaintext", Size: len(buf.b), Budget: MaxPlaintextBytes}
+	}
+	key := c.keys().primary
+	if c.cfg.Mode == Signed {
+		return key.sign(buf.b), nil
+	}
+	header, plaintext := key.header, buf.b
+	if c.cfg.Compress {
+		zbuf := getBuffer()
+		defer putBuffer(zbuf)
+		if zbuf.b = deflate(zbuf.b[:0], buf.b); len(zbuf.b) < len(buf.b) {
+			header, plaintext = key.zHeader, zbuf.b
+		}
+	}
+	return key.encrypt(header, plaintext), nil
+}
+
+// encrypt writes the JWE compact serialization of plaintext under header.
+func (k *contentKey) encrypt(header string, plaintext []byte) string {
+	var iv [ivSize]byte
+	if _, err := rand.Read(iv[:]); err != nil {
+		panic("cookiesession: crypto/rand: " + err.Error())
+	}
+	ctBuf := getBuffer()
+	defer putBuffer(ctBuf)
+	sealed := k.aead.Seal(ctBuf.b[:0], iv[:], plaintext, unsafe.Slice(unsafe.StringData(header), len(header)))
+	ctBuf.b = sealed
+	ct, tag := sealed[:len(sealed)-tagSize], sealed[len(sealed)-tagSize:]
+
+	n := len(header) + 4 + b64.EncodedLen(ivSize) + b64.EncodedLen(len(ct)) + b64.EncodedLen(tagSize)
+	out := make([]byte, 0, n)
+	out = append(out, header...)
+	out = append(out, "..."...)
+	out = b64.AppendEncode(out, iv[:])
+	out = append(out, '.')
+	out = b64.AppendEncode(out, ct)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, tag)
+	return unsafe.String(unsafe.SliceData(out), len(out))
+}
+
+// sign writes the JWS compact serialization of payload.
+func (k *contentKey) sign(payload []byte) string {
+	n := len(k.header) + 2 + b64.EncodedLen(len(payload)) + b64.EncodedLen(macSize)
+	out := make([]byte, 0, n)
+	out = append(out, k.header...)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, payload)
+	mac := k.mac(out)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, mac[:])
+	return unsafe.String(unsafe.SliceData(out), len(out))
+}
+
+func (k *contentKey) mac(signingInput []byte) (sum [macSize]byte) {
+	h := k.macs.Get().(hash.Hash)
+	h.Reset()
+	h.Write(signingInput)
+	h.Sum(sum[:0])
+	k.macs.Put(h)
+	return sum
+}
+
+// OpenInfo describes how a sealed value was opened.
+type OpenInfo struct {
+	KeyID      string // kid of the key that opened it
+	Primary    bool   // whether that key is the ring's primary; if not, re-seal
+	Compressed bool   // whether the payload was DEFLATE-compressed
+	Bytes      int    // length of the sealed value
+	Chunks     int    // cookies it came in (set by Decode)
+}
+
+// Open checks and opens a sealed value, then checks its claims against now.
+// Every failure wraps [ErrInvalid] or, for a value that was authentic but is
+// past its time, [ErrExpired]; nothing else is ever returned. Authentication
+// failures of every kind (bits flipped, truncation, another key, name or mode)
+// are one indistinguishable error. The checks run in this order, cheapest and
+// least trusting first:
+//
+//  1. length within the header budget, bytes only from base64url and ".";
+//  2. the number of segments and the length of each fixed-size one;
+//  3. the header equal to one this package writes for a key of the ring;
+//  4. canonical base64url decoding of the rest;
+//  5. the AES-256-GCM tag or the HMAC-SHA256, in constant time;
+//  6. inflation, capped at MaxPlaintextBytes;
+//  7. the payload's JSON and claims (see [Payload]);
+//  8. time: not before NotBefore, not issued in the future beyond the clock
+//     skew, not past expiry, lifetime or idle timeout.
+func (c *Codec) Open(sealed string, now time.Time) (*Payload, OpenInfo, error) {
+	info := OpenInfo{Bytes: len(sealed)}
+	plaintext, err := c.open(sealed, &info)
+	if err != nil {
+		return nil, info, err
+	}
+	p, err := parsePayload(plaintext)
+	if err != nil {
+		return nil, info, err
+	}
+	return p, info, c.checkTime(p, now)
+}
+
+func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
+	if len(sealed) > c.cfg.Limits.HeaderBudget {
+		return nil, invalidf("sealed value of %d bytes over budget", len(sealed))
+	}
+	var dots [5]int
+	ndots := 0
+	for i := 0; i < len(sealed); i++ {
+		c := sealed[i]
+		if !allowedChar[c] {
+			return nil, invalidf("byte %#02x outside base64url", c)
+		}
+		if c == '.' {
+			if ndots == len(dots) {
+				return nil, invalidf("too many segments")
+			}
+			dots[ndots] = i
+			ndots++
+		}
+	}
+	want := 4
+	if c.cfg.Mode == Signed {
+		want = 2
+	}
+	if ndots != want {
+		return nil, invalidf("%d segments, want %d", ndots+1, want+1)
+	}
+	d := c.keys()
+	header := sealed[:dots[0]]
+	entry, ok := d.byHeader[header]
+	if !ok {
+		return nil, c.headerError(d, header)
+	}
+	info.KeyID, info.Primary, info.Compressed = entry.key.kid, entry.key.primary, entry.zip
+	if c.cfg.Mode == Signed {
+		return entry.key.verify(sealed, dots[0], dots[1])
+	}
+	plaintext, err := entry.key.decrypt(sealed, header, dots)
+	if err != nil || !entry.zip {
+		return plaintext, err
+	}
+	return inflate(plaintext)
+}
+
+// headerError says why a header was refused, for the logs: an unknown key id
+// is worth telling apart, since it is what a retired key looks like.
+func (c *Codec) headerError(d *derivedRing, header string) error {
+	if len(header) > 512 {
+		return invalidf("header not of this package's format")
+	}
+	raw, err := b64.DecodeString(header)
+	if err != nil {
+		return invalidf("header not base64url")
+	}
+	var h struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return invalidf("header not JSON")
+	}
+	if _, known := d.byKid[h.Kid]; !known && checkKid(h.Kid) == nil {
+		return invalidf("unknown key id %q", h.Kid)
+	}
+	return invalidf("header not of this package's format (%s mode)", c.cfg.Mode)
+}
+
+func (k *contentKey) decrypt(sealed, header string, dots [5]int) ([]byte, error) {
+	if dots[1] != dots[0]+1 {
+		return nil, invalidf("encrypted key not empty for alg dir")
+	}
+	ivB64 := sealed[dots[1]+1 : dots[2]]
+	ctB64 := sealed[dots[2]+1 : dots[3]]
+	tagB64 := sealed[dots[3]+1:]
+	if len(ivB64) != b64.EncodedLen(ivSize) || len(tagB64) != b64.EncodedLen(tagSize) {
+		return nil, errAuth
+	}
+	var iv [ivSize]byte
+	if n, err := b64.Decode(iv[:], unsafe.Slice(unsafe.StringData(ivB64), len(ivB64))); err != nil || n != ivSize {
+		return nil, errAuth
+	}
+	ctLen := b64.DecodedLen(len(ctB64))
+	buf := make([]byte, ctLen+tagSize)
+	n, err := b64.Decode(buf, unsafe.Slice(unsafe.StringData(ctB64), len(ctB64)))
+	if err != nil {
+		return nil, errAuth
+	}
+	if m, err := b64.Decode(buf[n:], unsafe.Slice(unsafe.StringData(tagB64), len(tagB64))); err != nil || m != tagSize {
+		return nil, errAuth
+	}
+	buf = buf[:n+tagSize]
+	plaintext, err := k.aead.Open(buf[:0], iv[:], buf, unsafe.Slice(unsafe.StringData(header), len(header)))
+	if err != nil {
+		return nil, errAuth
+	}
+	return plaintext, nil
+}
+
+func (k *contentKey) verify(sealed string, dot1, dot2 int) ([]byte, error) {
+	sigB64 := sealed[dot2+1:]
+	if len(sigB64) != b64.EncodedLen(macSize) {
+		return nil, errAuth
+	}
+	var sig [macSize]byte
+	if n, err := b64.Decode(sig[:], unsafe.Slice(unsafe.StringData(sigB64), len(sigB64))); err != nil || n != macSize {
+		return nil, errAuth
+	}
+	mac := k.mac(unsafe.Slice(unsafe.StringData(sealed), dot2))
+	if !hmac.Equal(mac[:], sig[:]) {
+		return nil, errAuth
+	}
+	payloadB64 := sealed[dot1+1 : dot2]
+	payload, err := b64.DecodeString(payloadB64)
+	if err != nil {
+		// Authentic but not canonical: this package never writes it.
+		return nil, invalidf("payload not canonical base64url")
+	}
+	return payload, nil
+}
+
+// checkTime applies the time rules of Open to an authentic payload.
+func (c *Codec) checkTime(p *Payload, now time.Time) error {
+	t := now.Unix()
+	skew := int64(c.cfg.Limits.ClockSkew / time.Second)
+	iat, lat, exp := p.IssuedAt.Unix(), p.LastActivity.Unix(), p.Expiry.Unix()
+	switch {
+	case iat > t+skew:
+		return invalidf("issued %ds in the future, beyond the clock skew", iat-t)
+	case lat > t+skew:
+		return invalidf("last activity %ds in the future, beyond the clock skew", lat-t)
+	case !c.cfg.NotBefore.IsZero() && iat < c.cfg.NotBefore.Unix():
+		return expiredf("issued before the not-before instant")
+	case t >= exp:
+		return expiredf("expired %ds ago", t-exp)
+	case t >= iat+int64(c.cfg.Lifetime/time.Second):
+		return expiredf("past the absolute lifetime")
+	case c.cfg.IdleTimeout > 0 && t >= lat+int64(c.cfg.IdleTimeout/time.Second):
+		return expiredf("idle for %ds", t-lat)
+	}
+	return nil
+}
+
+// Expiry returns the expiry claim for a session issued at iat and last active
+// at lat: the sooner of iat + Lifetime and lat + IdleTimeout (when set).
+func (c *Codec) Expiry(iat, lat time.Time) time.Time {
+	exp := iat.Add(c.cfg.Lifetime)
+	if c.cfg.IdleTimeout > 0 {
+		if idle := lat.Add(c.cfg.IdleTimeout); idle.Before(exp) {
+			exp = idle
+		}
+	}
+	return exp.Truncate(time.Second)
+}
+
+// Encode seals p and splits the result into cookies. attrLen is the length of
+// the attributes each Set-Cookie line will carry ("; Path=/; HttpOnly; …"),
+// counted against MaxCookieBytes. A session over any budget returns a
+// *SizeError matching [ErrTooLarge].
+func (c *Codec) Encode(p *Payload, attrLen int) ([]Chunk, error) {
+	sealed, err := c.Seal(p)
+	if err != nil {
+		return nil, err
+	}
+	return split(c.cfg.Name, sealed, attrLen, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
+}
+
+// Decode joins the cookies that lookup returns (see [CookieLookup]) and opens
+// them. It returns [ErrNoCookie] when the request carries no session cookie.
+func (c *Codec) Decode(lookup func(name string) []string, now time.Time) (*Payload, OpenInfo, error) {
+	sealed, n, err := join(c.names[:], lookup, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
+	if err != nil {
+		return nil, OpenInfo{}, err
+	}
+	p, info, err := c.Open(sealed, now)
+	info.Chunks = n
+	return p, info, err
+}
+
+// ChunkNames returns every name a session of this codec may use, Name first:
+// the names to expire when the session is destroyed or shrinks.
+func (c *Codec) ChunkNames() []string { return c.names[:c.cfg.Limits.MaxChunks] }
+
+// CookieLookup returns a lookup for [Codec.Decode] over raw Cookie header
+// values, as a browser sends them ("a=1; b=2"). Only names equal to name or
+// starting with name+"." are kept, so an application's other cookies cost
+// nothing and a malformed one of theirs does not matter.
+func CookieLookup(name string, headers ...string) func(string) []string {
+	var found map[string][]string
+	for _, h := range headers {
+		for len(h) > 0 {
+			var part string
+			part, h, _ = strings.Cut(h, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || !strings.HasPrefix(k, name) || (len(k) > len(name) && k[len(name)] != '.') {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if found == nil {
+				found = make(map[string][]string, 2)
+			}
+			found[k] = append(found[k], v)
+		}
+	}
+	return func(n string) []string { return found[n] }
+}
+
+// buffer pooling: seal and open work in pooled scratch buffers, so a request
+// allocates little more than its result.
+type buffer struct{ b []byte }
+
+var buffers = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, 1024)} }}
+
+func getBuffer() *buffer { return buffers.Get().(*buffer) }
+
+func putBuffer(b *buffer) {
+	if cap(b.b) <= 64<<10 { // do not keep the rare huge one
+		buffers.Put(b)
+	}
+}
+
+// Compression. flate writers are large (about 1 MB with their hash tables):
+// they are pooled and reset, never built per call.
+var (
+	flateWriters = sync.Pool{New: func() any {
+		w, _ := flate.NewWriter(nil, flate.DefaultCompression)
+		return w
+	}}
+	flateReaders = sync.Pool{New: func() any { return flate.NewReader(nil) }}
+)
+
+func deflate(dst, src []byte) []byte {
+	out := bytes.NewBuffer(dst)
+	w := flateWriters.Get().(*flate.Writer)
+	w.Reset(out)
+	w.Write(src)
+	w.Close()
+	flateWriters.Put(w)
+	return out.Bytes()
+}
+
+// inflate decompresses a raw DEFLATE stream, refusing more than
+// MaxPlaintextBytes of output: the decompression bomb stops there.
+func inflate(compressed []byte) ([]byte, error) {
+	r := flateReaders.Get().(io.ReadCloser)
+	defer flateReaders.Put(r)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(compressed), nil); err != nil {
+		return nil, invalidf("compressed payload unreadable")
+	}
+	out := make([]byte, 0, min(4*len(compressed)+64, MaxPlaintextBytes+1))
+	buf := bytes.NewBuffer(out)
+	n, err := buf.ReadFrom(io.LimitReader(r, MaxPlaintextBytes+1))
+	if err != nil {
+		return nil, invalidf("compressed payload malformed")
+	}
+	if n > MaxPlaintextBytes {
+		return nil, invalidf("compressed payload inflates past %d bytes", MaxPlaintextBytes)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,59 @@
+package cookiesession
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The errors of this package. Match them with errors.Is: the values returned
+// wrap these with a reason meant for the application's logs. None of them ever
+// carries key material or the text of an underlying JOSE or crypto error, and
+// none is meant to be shown to the client.
+var (
+	// ErrNoCookie reports a request that carries no session cookie at all.
+	ErrNoCookie = errors.New("cookiesession: no session cookie")
+
+	// ErrInvalid reports a cookie that is malformed, tampered with, sealed with
+	// an unknown key or for another name or mode, or whose claims are missing
+	// or wrong. Every authentication failure is this one error, with no detail
+	// that would help an attacker tell the cases apart.
+	ErrInvalid = errors.New("cookiesession: invalid session cookie")
+
+	// ErrExpired reports a cookie that was authentic but whose absolute
+	// lifetime or idle timeout has passed, or that was issued before the
+	// configured not-before instant.
+	ErrExpired = errors.New("cookiesession: session expired")
+
+	// ErrTooLarge reports a session that does not fit in its cookies. The
+	// error returned is a [*SizeError] that carries the sizes.
+	ErrTooLarge = errors.New("cookiesession: session too large")
+
+	// ErrConfig reports a configuration mistake found at construction: a bad
+	// key, a contradictory cookie attribute, a limit out of range.
+	ErrConfig = errors.New("cookiesession: bad configuration")
+)
+
+// reasonError is an error that matches a sentinel and says why.
+type reasonError struct {
+	sentinel error
+	reason   string
+}
+
+func (e *reasonError) Error() string { return e.sentinel.Error() + ": " + e.reason }
+func (e *reasonError) Unwrap() error { return e.sentinel }
+
+func invalidf(format string, args ...any) error {
+	return &reasonError{ErrInvalid, fmt.Sprintf(format, args...)}
+}
+
+func expiredf(format string, args ...any) error {
+	return &reasonError{ErrExpired, fmt.Sprintf(format, args...)}
+}
+
+func configErrorf(format string, args ...any) error {
+	return &reasonError{ErrConfig, fmt.Sprintf(format, args...)}
+}
+
+// errAuth is the one error for every authentication failure: wrong key, wrong
+// name or mode, flipped bits, truncation. It says nothing more on purpose.
+var errAuth = &reasonError{ErrInvalid, "authentication failed"}
