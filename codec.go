@@ -286,7 +286,7 @@ func (k *contentKey) encrypt(header string, plaintext []byte) string {
 	n := len(header) + 4 + b64.EncodedLen(ivSize) + b64.EncodedLen(len(ct)) + b64.EncodedLen(tagSize)
 	out := make([]byte, 0, n)
 	out = append(out, header...)
-	out = append(out, "..."...)
+	out = append(out, ".."...) // empty encrypted key for alg dir
 	out = b64.AppendEncode(out, iv[:])
 	out = append(out, '.')
 	out = b64.AppendEncode(out, ct)

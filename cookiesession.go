@@ -1,0 +1,468 @@
+// Package cookiesession keeps HTTP sessions entirely in the client's cookie:
+// no database, no cache, no sticky routing. The session map is serialized as
+// JSON, optionally compressed, encrypted (JWE dir + A256GCM, the default) or
+// only signed (JWS HS256) with keys from a rotating key ring, and split over
+// several cookies when it outgrows one. Any number of servers that share the
+// key ring read and write the same sessions.
+//
+// Most applications configure a [Manager] once and wrap their handler in
+// [Manager.Handler]; handlers then use [Manager.Session]:
+//
+//	func visits(w http.ResponseWriter, r *http.Request) {
+//		s := sessions.Session(r)
+//		s.Set("visits", s.GetInt("visits")+1)
+//		fmt.Fprintln(w, "visits:", s.GetInt("visits"))
+//	}
+//
+// Serverless handlers that assemble their own headers use [Manager.Load] or
+// [Manager.LoadHeader] and [Manager.Save] or [Manager.SetCookies].
+//
+// # Security properties
+//
+//   - Confidentiality and integrity (Encrypted mode): AES-256-GCM with a random
+//     96-bit nonce per seal, the protected header as additional data. Signed
+//     mode gives integrity only: the client can read the payload.
+//   - Binding: each cookie's content key is derived with HKDF-SHA256 from a
+//     master key, the format version, the mode and the purpose (the cookie
+//     name by default). A cookie cannot be moved to another name, another
+//     application with another purpose, or from Signed to Encrypted mode.
+//   - Strict parsing: a cookie is checked for size and alphabet before any
+//     decoding; its header must be byte for byte one this package writes
+//     (no "alg" substitution, no "crit", "jwk", "jku", "x5u", "b64"); the key
+//     is looked up by its id, never taken from the header nor tried in turn.
+//   - Failures are opaque: every authentication failure is one error wrapping
+//     [ErrInvalid]; no error carries key material or the text of a JOSE
+//     library, and nothing of it reaches the client, who gets a fresh session.
+//   - Time: expiry, absolute lifetime, idle timeout and [Config.NotBefore] are
+//     enforced from claims inside the sealed payload, with an injectable clock.
+//   - Compression is off by default: next to attacker-chosen values it would
+//     leak secrets through the cookie's length. When on, inflation is capped at
+//     [MaxPlaintextBytes].
+//
+// What it does not do, by the nature of a cookie store:
+//
+//   - A stolen cookie replays until it expires: there is no server-side list
+//     to revoke one session. Keep lifetimes short, use an IdleTimeout, and
+//     revoke everybody at once with NotBefore or by removing a key.
+//   - Renew gives a new identity, but the cookie from before stays valid until
+//     its own expiry.
+//   - Concurrent requests of one client each write their own result: the last
+//     response wins.
+//   - Signed mode hides nothing from the user.
+//
+// # Key rotation
+//
+// Keys form a [KeyRing], configured as a JWK Set whose first key seals. To
+// rotate without logging anybody out: deploy a ring {new, old} everywhere,
+// then, once the longest lifetime has passed, {new}. A cookie opened with a
+// key other than the primary is re-sealed with the primary on that response.
+// [OpenKeyFile] follows a mounted secret file; [Keys] is replaced from code.
+//
+// # Limits
+//
+// A cookie holds at most [MaxCookieBytes] including attributes; a larger
+// session is split over cookies named Name, Name.1, … up to
+// [Limits.MaxChunks], within [Limits.HeaderBudget] of Cookie header. A session
+// that does not fit is an error ([ErrTooLarge], a [*SizeError]) and the
+// client keeps its previous cookie. See limits.go for every bound and why.
+package cookiesession
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultName is the default cookie name.
+const DefaultName = "session"
+
+// Config configures a [Manager]. Keys is required; the zero value of every
+// other field is its default, and the defaults are the safe choice.
+type Config struct {
+	// Name is the cookie name (chunks are Name.1, Name.2, …). A name starting
+	// with "__Host-" requires Secure, Path "/" and no Domain; one starting with
+	// "__Secure-" requires Secure (RFC 6265bis section 4.1.3). The default
+	// value is "session".
+	Name string
+
+	// Purpose is bound into the content keys, see [CodecConfig]. The default
+	// value is Name.
+	Purpose string
+
+	// Keys gives the key ring: a [*KeyRing], a [*Keys] replaced at run time,
+	// or a [*KeyFile] following a mounted secret. Required.
+	Keys KeySource
+
+	// Mode is Encrypted (the default value) or Signed.
+	Mode Mode
+
+	// Compress enables DEFLATE when it makes the cookie shorter; see
+	// [CodecConfig.Compress] for why it is off by default.
+	Compress bool
+
+	// Lifetime is the absolute lifetime of a session, from its issue
+	// (Django's SESSION_COOKIE_AGE). The default value is 24 hours.
+	Lifetime time.Duration
+
+	// IdleTimeout, when positive, ends a session with no activity for that
+	// long. The default value is 0: no idle timeout.
+	IdleTimeout time.Duration
+
+	// TouchInterval is how much of the idle window must pass before an
+	// unmodified session is re-issued to move its last activity forward; a
+	// session re-issued on every response would cost a Set-Cookie each time.
+	// A session can therefore end up to TouchInterval before IdleTimeout. The
+	// default value is IdleTimeout/10.
+	TouchInterval time.Duration
+
+	// SaveEveryRequest re-issues the session on every response that loaded
+	// it, moving last activity and expiry (Django's SESSION_SAVE_EVERY_REQUEST).
+	// The default value is false.
+	SaveEveryRequest bool
+
+	// BrowserSession writes cookies without Max-Age, which browsers drop when
+	// they close (Django's SESSION_EXPIRE_AT_BROWSER_CLOSE). The sealed expiry
+	// still bounds them. [Session.RememberMe] overrides it per session. The
+	// default value is false: persistent cookies whose Max-Age follows the
+	// sealed expiry.
+	BrowserSession bool
+
+	// Path is the cookie's Path. The default value is "/".
+	Path string
+
+	// Domain is the cookie's Domain. The default value is "": the cookie goes
+	// only to the host that set it.
+	Domain string
+
+	// Insecure omits the Secure attribute, so browsers send the cookie over
+	// plain HTTP. Browsers already accept Secure cookies from http://localhost.
+	// The default value is false: cookies are Secure.
+	Insecure bool
+
+	// ScriptAccess omits the HttpOnly attribute, letting page scripts read the
+	// cookie. The default value is false: cookies are HttpOnly.
+	ScriptAccess bool
+
+	// SameSite is the cookie's SameSite attribute. SameSiteNoneMode requires
+	// Secure. The default value is http.SameSiteLaxMode.
+	SameSite http.SameSite
+
+	// Partitioned sets the Partitioned attribute (CHIPS), for a session inside
+	// a third-party iframe. It requires Secure. The default value is false.
+	Partitioned bool
+
+	// Limits bound sizes and clock skew; see [Limits].
+	Limits Limits
+
+	// NotBefore, when not zero, invalidates every session issued before it.
+	// The default value is the zero time.
+	NotBefore time.Time
+
+	// Now is the clock. The default value is time.Now.
+	Now func() time.Time
+
+	// ErrorLog receives, for the application's logs, why a request's cookie
+	// was refused (matching ErrInvalid or ErrExpired) and why a session could
+	// not be saved. The request may be nil for the low-level calls. The
+	// default value logs with log/slog: expired sessions at Debug, the rest at
+	// Warn.
+	ErrorLog func(r *http.Request, err error)
+
+	// ErrorHandler answers a request whose session could not be saved by
+	// Handler (it is too large, see ErrTooLarge), after ErrorLog. Handlers
+	// that call Session.Save first never reach it. The default value answers
+	// 500 Internal Server Error.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// A Manager loads and saves sessions with one configuration. It is safe for
+// concurrent use; create it once with [New].
+type Manager struct {
+	cfg   Config
+	codec *Codec
+
+	attrs   string // "; Path=/; HttpOnly; Secure; SameSite=Lax"
+	attrLen int    // attrs plus the widest Max-Age, for the chunk budget
+	expired []string
+}
+
+// New validates cfg and returns a Manager. Every mistake is reported here,
+// wrapping [ErrConfig]: a missing or short key, a limit out of range, or
+// cookie attributes that browsers would refuse (a "__Host-" name with a
+// Domain or Insecure, SameSite=None or Partitioned without Secure).
+func New(cfg Config) (*Manager, error) {
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	if cfg.Path == "" {
+		cfg.Path = "/"
+	}
+	if cfg.SameSite == 0 || cfg.SameSite == http.SameSiteDefaultMode {
+		cfg.SameSite = http.SameSiteLaxMode
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = logError
+	}
+	if cfg.ErrorHandler == nil {
+		cfg.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+	}
+	secure := !cfg.Insecure
+	switch {
+	case strings.HasPrefix(cfg.Name, "__Host-") && (!secure || cfg.Domain != "" || cfg.Path != "/"):
+		return nil, configErrorf(`cookie name %q: the __Host- prefix needs Secure, Path "/" and no Domain`, cfg.Name)
+	case strings.HasPrefix(cfg.Name, "__Secure-") && !secure:
+		return nil, configErrorf("cookie name %q: the __Secure- prefix needs Secure", cfg.Name)
+	case cfg.SameSite == http.SameSiteNoneMode && !secure:
+		return nil, configErrorf("SameSite=None needs Secure: browsers refuse it otherwise")
+	case cfg.Partitioned && !secure:
+		return nil, configErrorf("Partitioned needs Secure")
+	case cfg.SameSite < http.SameSiteDefaultMode || cfg.SameSite > http.SameSiteNoneMode:
+		return nil, configErrorf("unknown SameSite %d", cfg.SameSite)
+	case !validAttr(cfg.Path) || !validAttr(cfg.Domain):
+		return nil, configErrorf("Path or Domain holds a character not allowed in a cookie attribute")
+	case cfg.TouchInterval < 0 || cfg.IdleTimeout > 0 && cfg.TouchInterval > cfg.IdleTimeout:
+		return nil, configErrorf("TouchInterval %v is outside 0..IdleTimeout", cfg.TouchInterval)
+	}
+	if cfg.TouchInterval == 0 {
+		cfg.TouchInterval = cfg.IdleTimeout / 10
+	}
+	codec, err := NewCodec(CodecConfig{
+		Name:        cfg.Name,
+		Purpose:     cfg.Purpose,
+		Keys:        cfg.Keys,
+		Mode:        cfg.Mode,
+		Compress:    cfg.Compress,
+		Limits:      cfg.Limits,
+		Lifetime:    cfg.Lifetime,
+		IdleTimeout: cfg.IdleTimeout,
+		NotBefore:   cfg.NotBefore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cc := codec.Config()
+	cfg.Purpose, cfg.Limits, cfg.Lifetime = cc.Purpose, cc.Limits, cc.Lifetime
+
+	m := &Manager{cfg: cfg, codec: codec}
+	var b strings.Builder
+	b.WriteString("; Path=" + cfg.Path)
+	if cfg.Domain != "" {
+		b.WriteString("; Domain=" + cfg.Domain)
+	}
+	if !cfg.ScriptAccess {
+		b.WriteString("; HttpOnly")
+	}
+	if secure {
+		b.WriteString("; Secure")
+	}
+	b.WriteString(map[http.SameSite]string{
+		http.SameSiteLaxMode:    "; SameSite=Lax",
+		http.SameSiteStrictMode: "; SameSite=Strict",
+		http.SameSiteNoneMode:   "; SameSite=None",
+	}[cfg.SameSite])
+	if cfg.Partitioned {
+		b.WriteString("; Partitioned")
+	}
+	m.attrs = b.String()
+	m.attrLen = len(m.attrs) + len("; Max-Age=") + len(strconv.Itoa(int(MaxLifetime/time.Second)))
+	for _, name := range codec.names {
+		m.expired = append(m.expired, name+"=; Max-Age=0"+m.attrs)
+	}
+	return m, nil
+}
+
+func validAttr(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == ';' {
+			return false
+		}
+	}
+	return true
+}
+
+func logError(r *http.Request, err error) {
+	level := slog.LevelWarn
+	if errors.Is(err, ErrExpired) {
+		level = slog.LevelDebug
+	}
+	attrs := []any{"err", err}
+	if r != nil {
+		attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
+	}
+	slog.Log(context.Background(), level, "cookiesession", attrs...)
+}
+
+// Config returns the configuration with every default filled in.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Codec returns the codec that seals and opens this manager's cookies.
+func (m *Manager) Codec() *Codec { return m.codec }
+
+func (m *Manager) now() time.Time { return m.cfg.Now() }
+
+// Load reads the session of a request's cookies, for handlers that do not
+// use [Manager.Handler]. It always returns a usable session: the request's,
+// or an empty one when the request carries no cookie or a cookie that does
+// not open. The error says why, for the logs: nil when there was no cookie,
+// else it matches ErrInvalid or ErrExpired. Most applications will use the
+// Handler middleware instead.
+func (m *Manager) Load(r *http.Request) (*Session, error) {
+	return m.LoadHeader(r.Header["Cookie"]...)
+}
+
+// LoadHeader is Load from raw Cookie header values ("a=1; session=…"), or
+// from single "name=value" cookies such as API Gateway v2 passes in its
+// cookies list.
+func (m *Manager) LoadHeader(cookieHeaders ...string) (*Session, error) {
+	return m.load(CookieLookup(m.cfg.Name, cookieHeaders...))
+}
+
+func (m *Manager) load(lookup func(string) []string) (*Session, error) {
+	s := &Session{m: m}
+	for i, name := range m.codec.names {
+		if len(lookup(name)) != 0 {
+			s.present |= 1 << i
+		}
+	}
+	if s.present == 0 {
+		return s, nil
+	}
+	now := m.now()
+	p, info, err := m.codec.Decode(lookup, now)
+	if err != nil {
+		if err == ErrNoCookie { // chunks without a first cookie: debris
+			err = invalidf("chunks without the first cookie")
+		}
+		s.loadErr = err
+		return s, err
+	}
+	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, values: p.Values}
+	s.saved = s.st
+	s.lastActivity, s.info = p.LastActivity, info
+	s.reseal = !info.Primary || m.cfg.SaveEveryRequest ||
+		m.cfg.IdleTimeout > 0 && now.Sub(p.LastActivity) >= m.cfg.TouchInterval
+	return s, nil
+}
+
+// Save adds to w's header the Set-Cookie lines that s needs (none when it
+// needs none), for handlers that do not use Handler. Call it before writing
+// the response. On error nothing is added, so the client keeps its previous
+// cookie; a [*SizeError] (ErrTooLarge) says the session does not fit.
+func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
+	lines, err := m.SetCookies(s)
+	if err != nil {
+		return err
+	}
+	addSetCookies(w.Header(), lines)
+	return nil
+}
+
+// SetCookies returns the Set-Cookie header values that s needs, in order:
+// none when it is unchanged, the chunks of the sealed session, and expired
+// cookies for chunks the request carried that are no longer used. Responses
+// that carry them must not be cached by shared caches ([Manager.Save] and
+// Handler add Cache-Control: no-store and Vary: Cookie).
+//
+// Like [Session.Save], on error it returns the session to its last saved
+// state.
+func (m *Manager) SetCookies(s *Session) ([]string, error) {
+	if s.m != m {
+		panic("cookiesession: SetCookies with a session of another Manager")
+	}
+	return s.commitLines()
+}
+
+// setCookieLines returns the Set-Cookie values for s, whose lock is held.
+// On success it records the sealed state in s; on error it changes nothing.
+func (m *Manager) setCookieLines(s *Session) ([]string, error) {
+	switch {
+	case !s.dirty && !s.reseal && s.st.sealed != nil:
+		return s.st.sealed, nil
+	case s.st.destroyed || (len(s.st.values) == 0 && (s.dirty || s.reseal)):
+		// An empty session is not worth a cookie: expire what the client holds.
+		return m.expire(s.present|1, 0), nil
+	case s.dirty || s.reseal:
+		return m.seal(s)
+	case s.loadErr != nil:
+		return m.expire(s.present, 0), nil
+	}
+	return nil, nil
+}
+
+// seal seals s now and returns its cookies plus expired ones for the chunks
+// the request carried beyond them.
+func (m *Manager) seal(s *Session) ([]string, error) {
+	now := m.now()
+	iat := s.st.issuedAt
+	if iat.IsZero() {
+		iat = now.Truncate(time.Second)
+	}
+	if s.st.id == "" {
+		s.st.id = newSessionID()
+	}
+	p := Payload{
+		ID:           s.st.id,
+		IssuedAt:     iat,
+		LastActivity: now,
+		Expiry:       m.codec.Expiry(iat, now),
+		RememberMe:   s.st.remember,
+		Values:       s.st.values,
+	}
+	chunks, err := m.codec.Encode(&p, m.attrLen)
+	if err != nil {
+		return nil, err
+	}
+	persistent := s.st.remember == RememberYes || s.st.remember == RememberDefault && !m.cfg.BrowserSession
+	maxAge := ""
+	if persistent {
+		maxAge = "; Max-Age=" + strconv.FormatInt(int64(p.Expiry.Sub(now)/time.Second), 10)
+	}
+	lines := make([]string, 0, len(chunks)+1)
+	for _, c := range chunks {
+		lines = append(lines, c.Name+"="+c.Value+maxAge+m.attrs)
+	}
+	lines = append(lines, m.expire(s.present, len(chunks))...)
+	s.st.issuedAt, s.st.expiry = iat, p.Expiry
+	return lines, nil
+}
+
+// expire returns expired-cookie lines for the chunk indexes set in present,
+// from index from on.
+func (m *Manager) expire(present uint16, from int) []string {
+	var lines []string
+	for i := from; i < len(m.expired); i++ {
+		if present&(1<<i) != 0 {
+			lines = append(lines, m.expired[i])
+		}
+	}
+	return lines
+}
+
+// addSetCookies adds the lines and, when there are any, the headers that keep
+// a response that sets a session cookie out of shared caches.
+func addSetCookies(h http.Header, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	h["Set-Cookie"] = append(h["Set-Cookie"], lines...)
+	if !strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store") {
+		h.Set("Cache-Control", "no-store")
+	}
+	for _, v := range h.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}

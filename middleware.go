@@ -1,0 +1,171 @@
+package cookiesession
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+)
+
+// ErrHeadersWritten reports, through Config.ErrorLog, a session changed after
+// the response's headers were sent: that change could not be saved. Change the
+// session before writing the response, or call [Session.Save] first.
+var ErrHeadersWritten = errors.New("cookiesession: session changed after the response headers were written; not saved")
+
+// Handler is the middleware: it makes the session of each request available
+// to next through [Manager.Session], and writes it back.
+//
+//   - The session is loaded lazily, on the first call to Session: a handler
+//     that never touches it pays for no decoding and gets no Set-Cookie.
+//   - The Set-Cookie lines (and Cache-Control: no-store and Vary: Cookie) are
+//     added before the first byte of the response: at WriteHeader, the first
+//     Write or Flush, or when next returns without writing. 1xx responses pass
+//     through untouched.
+//   - When the session cannot be saved (it grew past its budget), the
+//     response is Config.ErrorHandler's (500 by default) instead of next's,
+//     and the client keeps its previous cookie. Call [Session.Save] in the
+//     handler to handle that case yourself.
+//   - The ResponseWriter passed to next implements Flush and Unwrap, so
+//     http.ResponseController's Flush, Hijack, SetReadDeadline,
+//     SetWriteDeadline and EnableFullDuplex keep working. A hijacked
+//     connection gets no Set-Cookie.
+//   - If next panics, the panic goes on to net/http and nothing is written.
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rs := &requestState{m: m}
+		rs.ctx = sessionContext{Context: r.Context(), rs: rs}
+		rs.w = responseWriter{ResponseWriter: w, rs: rs}
+		rs.r = r.WithContext(&rs.ctx)
+		next.ServeHTTP(&rs.w, rs.r)
+		rs.commit()
+		rs.checkLate()
+	})
+}
+
+// Session returns the session of a request served through [Manager.Handler],
+// loading it on the first call. It panics when r did not come through this
+// manager's Handler: a wiring mistake. Use [Manager.Load] outside the
+// middleware.
+func (m *Manager) Session(r *http.Request) *Session {
+	rs, ok := r.Context().Value(m).(*requestState)
+	if !ok {
+		panic("cookiesession: Manager.Session called on a request that did not pass through this Manager's Handler")
+	}
+	return rs.session()
+}
+
+// requestState is everything the middleware keeps for one request, in one
+// allocation.
+type requestState struct {
+	m   *Manager
+	r   *http.Request
+	ctx sessionContext
+	w   responseWriter
+
+	mu        sync.Mutex // guards what follows
+	sess      *Session
+	committed bool
+	failed    error // the save error, after which next's writes are dropped
+}
+
+func (rs *requestState) session() *Session {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.sess == nil {
+		var err error
+		if rs.sess, err = rs.m.Load(rs.r); err != nil {
+			rs.m.cfg.ErrorLog(rs.r, err)
+		}
+	}
+	return rs.sess
+}
+
+// commit adds the session's Set-Cookie lines once. It reports false when the
+// session could not be saved and the error response was written instead.
+func (rs *requestState) commit() bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.committed {
+		return rs.failed == nil
+	}
+	rs.committed = true
+	if rs.sess == nil {
+		return true
+	}
+	lines, err := rs.sess.commitLines()
+	if err != nil {
+		rs.failed = err
+		rs.m.cfg.ErrorLog(rs.r, err)
+		rs.m.cfg.ErrorHandler(rs.w.ResponseWriter, rs.r, err)
+		return false
+	}
+	addSetCookies(rs.w.Header(), lines)
+	return true
+}
+
+// checkLate reports a session changed after its cookies were committed.
+func (rs *requestState) checkLate() {
+	rs.mu.Lock()
+	s, failed := rs.sess, rs.failed
+	rs.mu.Unlock()
+	if s == nil || failed != nil {
+		return
+	}
+	s.mu.Lock()
+	late := s.dirty
+	s.mu.Unlock()
+	if late {
+		rs.m.cfg.ErrorLog(rs.r, ErrHeadersWritten)
+	}
+}
+
+// sessionContext carries the request state in the request's context without
+// a separate allocation.
+type sessionContext struct {
+	context.Context
+	rs *requestState
+}
+
+func (c *sessionContext) Value(key any) any {
+	if key == any(c.rs.m) {
+		return c.rs
+	}
+	return c.Context.Value(key)
+}
+
+// responseWriter commits the session before the response's first byte.
+type responseWriter struct {
+	http.ResponseWriter
+	rs *requestState
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if w.rs.commit() {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if !w.rs.commit() {
+		return 0, w.rs.failed
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush commits the session, then flushes, if the underlying writer can.
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is what http.ResponseController.Flush calls.
+func (w *responseWriter) FlushError() error {
+	if !w.rs.commit() {
+		return w.rs.failed
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the underlying ResponseWriter, for http.ResponseController.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,382 @@
+package cookiesession
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// flashKey is the value under which flash messages are kept. Keys, Len and
+// Has do not count it.
+const flashKey = "_flash"
+
+// A Session is the map the application reads and writes, as it is loaded
+// from a request's cookies: empty when there was no valid cookie. Values are
+// stored as JSON; they are decoded when read, so reading one value of a large
+// session decodes only that one.
+//
+// A Session is safe for concurrent use by the goroutines of one request. It is
+// written back only when it was modified, renewed or destroyed, when its idle
+// window needs a touch, when it was opened with a key that is no longer the
+// primary, or always with Config.SaveEveryRequest.
+//
+// Concurrent requests of one client each load the cookie they were sent and
+// write their own result: the last response to arrive wins. A session is no
+// place for a counter that must not lose updates.
+type Session struct {
+	mu sync.Mutex
+	m  *Manager
+
+	st    state // what the application sees now
+	saved state // at load or at the last successful Save: what Save restores
+	dirty bool  // st changed since saved; st.values is then st's own copy
+
+	lastActivity time.Time // of the loaded cookie
+	info         OpenInfo  // how the request's cookie was opened
+	loadErr      error     // why the request's cookie was not used, if it was not
+	present      uint16    // bit i: the request carried chunk i
+	reseal       bool      // opened with a non-primary key, or due a touch
+}
+
+// state is the part of a Session that Save can restore.
+type state struct {
+	id        string
+	issuedAt  time.Time // zero until first saved
+	expiry    time.Time // zero until first saved
+	remember  RememberMe
+	values    map[string]json.RawMessage
+	destroyed bool
+	sealed    []string // Set-Cookie lines of the last successful Save, while unchanged
+}
+
+func newSessionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the session's random identifier (22 base64url characters). It is
+// new for a new session and after Renew. It is not a secret in Signed mode,
+// and never a way to revoke a session: nothing is stored under it.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.id
+}
+
+// IsNew reports whether the session has not been issued yet: the request
+// carried no valid cookie, or the session was renewed or destroyed and started
+// again, and it has not been saved since.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.issuedAt.IsZero()
+}
+
+// IssuedAt returns when the session was issued (by its first save or Renew).
+// It is the zero time for a session not saved yet.
+func (s *Session) IssuedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.issuedAt
+}
+
+// LastActivity returns the last-activity claim of the loaded cookie (zero for
+// a new session).
+func (s *Session) LastActivity() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastActivity
+}
+
+// ExpiresAt returns the expiry claim of the loaded or last saved cookie (zero
+// for a new session not saved yet).
+func (s *Session) ExpiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.expiry
+}
+
+// Info returns how the request's cookie was opened: key id, whether that key
+// is the primary, chunks, bytes, compression. It is the zero OpenInfo when
+// the request carried no valid cookie.
+func (s *Session) Info() OpenInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info
+}
+
+// LoadError returns why the request's cookie was not used: nil when it was
+// (or when there was none), else an error matching ErrInvalid or ErrExpired.
+// The session is then empty, and the stale cookies are expired on the response.
+func (s *Session) LoadError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
+}
+
+// Has reports whether the session holds key.
+func (s *Session) Has(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.st.values[key]
+	return ok && key != flashKey
+}
+
+// Keys returns the keys of the session's values, sorted.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.st.values))
+	for k := range s.st.values {
+		if k != flashKey {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Len returns the number of values.
+func (s *Session) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.st.values)
+	if _, ok := s.st.values[flashKey]; ok {
+		n--
+	}
+	return n
+}
+
+// Raw returns the JSON of the value under key, or nil.
+func (s *Session) Raw(key string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.values[key]
+}
+
+// Get returns the value under key decoded as encoding/json decodes into an
+// any, except that numbers are json.Number (so an int64 is not rounded through
+// float64). It returns nil when key is absent. Prefer the generic [Get] or the
+// typed getters.
+func (s *Session) Get(key string) any {
+	raw := s.Raw(key)
+	if raw == nil {
+		return nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}
+
+// Get returns the value under key decoded into a T, and whether it was
+// present and decoded. A number that does not fit T (1.5 into an int, 300
+// into an int8) is not decoded.
+//
+//	id, ok := cookiesession.Get[int64](s, "user_id")
+func Get[T any](s *Session, key string) (T, bool) {
+	var v T
+	raw := s.Raw(key)
+	if raw == nil || json.Unmarshal(raw, &v) != nil {
+		var zero T
+		return zero, false
+	}
+	return v, true
+}
+
+// GetString returns the string under key, or "".
+func (s *Session) GetString(key string) string { v, _ := Get[string](s, key); return v }
+
+// GetInt returns the int under key, or 0.
+func (s *Session) GetInt(key string) int { v, _ := Get[int](s, key); return v }
+
+// GetInt64 returns the int64 under key, or 0. Every int64 survives the round
+// trip exactly.
+func (s *Session) GetInt64(key string) int64 { v, _ := Get[int64](s, key); return v }
+
+// GetFloat64 returns the number under key, or 0.
+func (s *Session) GetFloat64(key string) float64 { v, _ := Get[float64](s, key); return v }
+
+// GetBool returns the bool under key, or false.
+func (s *Session) GetBool(key string) bool { v, _ := Get[bool](s, key); return v }
+
+// GetTime returns the time under key (stored by Set as RFC 3339 with
+// nanoseconds), or the zero time.
+func (s *Session) GetTime(key string) time.Time { v, _ := Get[time.Time](s, key); return v }
+
+// GetBytes returns the []byte under key (stored by Set as base64), or nil.
+func (s *Session) GetBytes(key string) []byte { v, _ := Get[[]byte](s, key); return v }
+
+// Set stores value under key as its JSON (encoding/json). It returns the
+// marshalling error, if any, and then leaves the session unchanged.
+func (s *Session) Set(key string, value any) error {
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.put(key, raw)
+	return nil
+}
+
+func (s *Session) put(key string, raw json.RawMessage) {
+	s.change()
+	if s.st.values == nil {
+		s.st.values = make(map[string]json.RawMessage)
+	}
+	s.st.values[key] = raw
+}
+
+// change records a modification. Values are copied on the first change
+// after a load or Save, so that Save can restore them.
+func (s *Session) change() {
+	if s.st.destroyed {
+		// Changing a destroyed session starts a new one.
+		s.st = state{id: newSessionID()}
+	}
+	if !s.dirty {
+		s.st.values = maps.Clone(s.st.values)
+		s.dirty = true
+	}
+	s.st.sealed = nil
+}
+
+// Delete removes key. Deleting an absent key changes nothing.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.st.values[key]; ok {
+		s.change()
+		delete(s.st.values, key)
+	}
+}
+
+// Pop returns the value under key as Get does, and removes it.
+func (s *Session) Pop(key string) any {
+	v := s.Get(key)
+	s.Delete(key)
+	return v
+}
+
+// PopString returns the string under key, or "", and removes it.
+func (s *Session) PopString(key string) string {
+	v := s.GetString(key)
+	s.Delete(key)
+	return v
+}
+
+// Clear removes every value, flash messages included. The session keeps its
+// identity: use Renew or Destroy at a change of privilege.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.st.values) > 0 {
+		s.change()
+		s.st.values = nil
+	}
+}
+
+// AddFlash queues a message for the next request that calls Flashes.
+func (s *Session) AddFlash(message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var queue []string
+	if raw, ok := s.st.values[flashKey]; ok {
+		_ = json.Unmarshal(raw, &queue)
+	}
+	raw, _ := json.Marshal(append(queue, message))
+	s.put(flashKey, raw)
+}
+
+// Flashes returns the queued flash messages and removes them, so each is
+// shown once.
+func (s *Session) Flashes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	raw, ok := s.st.values[flashKey]
+	if !ok {
+		return nil
+	}
+	var queue []string
+	_ = json.Unmarshal(raw, &queue)
+	s.change()
+	delete(s.st.values, flashKey)
+	return queue
+}
+
+// Renew gives the session a new identity and a new issued-at, keeping its
+// values: call it when privilege changes, at login and logout. An attacker who
+// planted a cookie in the victim's browser before login (session fixation)
+// then holds a cookie for the old identity, not the logged-in one. The old
+// cookie stays valid until its expiry: nothing is stored to revoke it.
+func (s *Session) Renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.change()
+	s.st.id = newSessionID()
+	s.st.issuedAt, s.st.expiry = time.Time{}, time.Time{} // set when saved
+}
+
+// Destroy empties the session and expires its cookie and every chunk on the
+// response. Setting a value afterwards starts a new session.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.change()
+	s.st = state{id: s.st.id, destroyed: true}
+}
+
+// RememberMe chooses, for this session only, a persistent cookie (true: it
+// carries Max-Age and survives closing the browser) or a browser-session
+// cookie (false), overriding Config.BrowserSession. The choice is sealed in
+// the cookie and kept by later requests.
+func (s *Session) RememberMe(remember bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := RememberNo
+	if remember {
+		want = RememberYes
+	}
+	if s.st.remember != want {
+		s.change()
+		s.st.remember = want
+	}
+}
+
+// Save seals the session now and returns an error if it cannot be written:
+// a [*SizeError] (matching [ErrTooLarge]) when it no longer fits its cookies.
+// On that error Save restores the session to what it was at the last
+// successful Save or at load, so the response keeps the client's previous
+// cookie; the handler can tell the user and carry on. Calling Save is
+// optional: the middleware seals at the end anyway, re-using what Save sealed
+// when nothing changed since.
+func (s *Session) Save() error {
+	_, err := s.commitLines()
+	return err
+}
+
+// commitLines returns the Set-Cookie lines the session needs now. On success
+// they become the saved state; on error the session goes back to the last
+// saved state.
+func (s *Session) commitLines() ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines, err := s.m.setCookieLines(s)
+	if err != nil {
+		s.st, s.dirty = s.saved, false
+		return nil, err
+	}
+	s.st.sealed = lines
+	s.saved, s.dirty, s.reseal = s.st, false, false
+	return lines, nil
+}
