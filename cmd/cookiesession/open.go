@@ -1,0 +1,118 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	cs "github.com/cookiesession/cookiesession"
+)
+
+var b64 = base64.RawURLEncoding
+
+var openCmd = &command{
+	name:     "open",
+	synopsis: "open --name NAME [--keys FILE] [--signed] [--now TIME] [flags] [COOKIE_HEADER...]",
+	summary:  "open the session cookies in a Cookie header",
+	about: `Open the session in a Cookie header, as a browser sends it
+("a=1; NAME=…; NAME.1=…"), given as arguments or on stdin (one header per
+line; a leading "Cookie:" is ignored, and seal's NAME=VALUE lines work as
+they are). Other cookies in the header are ignored. Print JSON:
+
+  kid            id of the key that opened it
+  primary        whether that key is the ring's primary (if not, the Manager
+                 re-seals the session with the primary)
+  mode           "encrypted" or "signed"
+  id             the session id
+  issued_at, last_activity, expires_at   RFC 3339, UTC
+  remember_me    true or false when the session chose, absent otherwise
+  values         the session values
+  chunks         the number of cookies it came in
+  bytes          the length of the sealed value
+  compressed     whether the payload was DEFLATE-compressed
+
+A cookie that does not open (tampered, malformed, sealed for another name,
+purpose or mode, unknown key, expired, absent) exits 1 with the reason on
+stderr and nothing on stdout. Pass the --lifetime, --idle-timeout,
+--purpose and --signed the application uses, so the checks match.`,
+	run: runOpen,
+}
+
+type openReport struct {
+	KeyID        string                     `json:"kid"`
+	Primary      bool                       `json:"primary"`
+	Mode         string                     `json:"mode"`
+	ID           string                     `json:"id"`
+	IssuedAt     string                     `json:"issued_at"`
+	LastActivity string                     `json:"last_activity"`
+	ExpiresAt    string                     `json:"expires_at"`
+	RememberMe   *bool                      `json:"remember_me,omitempty"`
+	Values       map[string]json.RawMessage `json:"values"`
+	Chunks       int                        `json:"chunks"`
+	Bytes        int                        `json:"bytes"`
+	Compressed   bool                       `json:"compressed"`
+}
+
+func runOpen(e *env, args []string) error {
+	fs := e.flagSet()
+	var cf codecFlags
+	var now time.Time
+	cf.register(fs, withTime|withLimits|withOpen)
+	fs.Var(timeValue{&now}, "now", "check the session's times against `TIME` (RFC 3339) instead of now")
+	headers, err := e.parse(fs, args, -1)
+	if err != nil {
+		return err
+	}
+	codec, err := cf.codec(e)
+	if err != nil {
+		return err
+	}
+	if len(headers) == 0 {
+		data, err := e.readStdin("the Cookie header")
+		if err != nil {
+			return err
+		}
+		headers = strings.Split(string(data), "\n")
+	}
+	for i, h := range headers {
+		h = strings.TrimSpace(h)
+		if len(h) >= 7 && strings.EqualFold(h[:7], "cookie:") {
+			h = strings.TrimSpace(h[7:])
+		}
+		headers[i] = h
+	}
+	if strings.TrimSpace(strings.Join(headers, "")) == "" {
+		return usagef("no Cookie header: give it as an argument or on stdin")
+	}
+	if now.IsZero() {
+		now = e.now()
+	}
+	p, info, err := codec.Decode(cs.CookieLookup(cf.name, headers...), now)
+	if errors.Is(err, cs.ErrNoCookie) {
+		return failf("no cookie named %s in the Cookie header", cf.name)
+	}
+	if err != nil {
+		return failf("%s", libError(err))
+	}
+	out := openReport{
+		KeyID:        info.KeyID,
+		Primary:      info.Primary,
+		Mode:         modeName(cf.signed),
+		ID:           p.ID,
+		IssuedAt:     rfc3339(p.IssuedAt),
+		LastActivity: rfc3339(p.LastActivity),
+		ExpiresAt:    rfc3339(p.Expiry),
+		Values:       p.Values,
+		Chunks:       info.Chunks,
+		Bytes:        info.Bytes,
+		Compressed:   info.Compressed,
+	}
+	switch p.RememberMe {
+	case cs.RememberYes, cs.RememberNo:
+		rm := p.RememberMe == cs.RememberYes
+		out.RememberMe = &rm
+	}
+	return e.printJSON(out)
+}

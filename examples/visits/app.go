@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cookiesession/cookiesession"
+)
+
+type app struct {
+	sessions *cookiesession.Manager
+	mux      *http.ServeMux
+}
+
+func newApp(sessions *cookiesession.Manager) http.Handler {
+	a := &app{sessions: sessions, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /{$}", a.home)
+	a.mux.HandleFunc("GET /login", a.loginForm)
+	a.mux.HandleFunc("POST /login", a.login)
+	a.mux.HandleFunc("POST /logout", a.logout)
+	a.mux.HandleFunc("GET /cart", a.cart)
+	a.mux.HandleFunc("POST /cart", a.cartAdd)
+	a.mux.HandleFunc("POST /cart/clear", a.cartClear)
+	a.mux.HandleFunc("GET /session", a.inspect)
+	a.mux.HandleFunc("GET /api/session", a.inspectJSON)
+	return a.mux
+}
+
+// home is the visit counter.
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	s := a.sessions.Session(r)
+	s.Set("visits", s.GetInt("visits")+1)
+	render(w, "home", map[string]any{
+		"Visits":  s.GetInt("visits"),
+		"User":    s.GetString("user"),
+		"Flashes": s.Flashes(),
+	})
+}
+
+func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
+	render(w, "login", map[string]any{"User": a.sessions.Session(r).GetString("user")})
+}
+
+// login renews the session (new identity: defeats fixation) and stores the user.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	user := strings.TrimSpace(r.FormValue("user"))
+	if user == "" || len(user) > 64 {
+		http.Error(w, "a user name of 1 to 64 characters, please", http.StatusBadRequest)
+		return
+	}
+	s := a.sessions.Session(r)
+	s.Renew()
+	s.Set("user", user)
+	s.RememberMe(r.FormValue("remember") == "on")
+	s.AddFlash("Welcome, " + user + ".")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout destroys the session, then starts a new one for the flash message.
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	s := a.sessions.Session(r)
+	s.Destroy()
+	if r.FormValue("flash") != "off" {
+		s.AddFlash("You are logged out.")
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+type item struct {
+	SKU   string `json:"sku"`
+	Name  string `json:"name"`
+	Qty   int    `json:"qty"`
+	Added int64  `json:"added"`
+}
+
+func (a *app) cart(w http.ResponseWriter, r *http.Request) {
+	s := a.sessions.Session(r)
+	items, _ := cookiesession.Get[[]item](s, "cart")
+	render(w, "cart", map[string]any{"Items": items, "Flashes": s.Flashes(), "Error": r.URL.Query().Get("error")})
+}
+
+// cartAdd adds n items. When the cart no longer fits the cookie budget the
+// error is shown and the previous session (and cookie) is kept.
+func (a *app) cartAdd(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(r.FormValue("n"))
+	if err != nil || n < 1 || n > 500 {
+		n = 1
+	}
+	s := a.sessions.Session(r)
+	items, _ := cookiesession.Get[[]item](s, "cart")
+	for i := 0; i < n; i++ {
+		k := len(items) + 1
+		items = append(items, item{SKU: fmt.Sprintf("SKU-%05d-%x", k, time.Now().UnixNano()&0xffffff), Name: fmt.Sprintf("Item number %d, a fine thing", k), Qty: 1 + k%3, Added: time.Now().Unix()})
+	}
+	s.Set("cart", items)
+	if err := s.Save(); err != nil {
+		var size *cookiesession.SizeError
+		msg := err.Error()
+		if errors.As(err, &size) {
+			msg = fmt.Sprintf("The cart no longer fits in the session cookies (%s: %d, budget %d). Your previous cart is kept.", size.What, size.Size, size.Budget)
+		}
+		if r.Header.Get("Accept") == "application/json" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			json.NewEncoder(w).Encode(map[string]string{"error": msg})
+			return
+		}
+		http.Redirect(w, r, "/cart?error="+url.QueryEscape(msg), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/cart", http.StatusSeeOther)
+}
+
+func (a *app) cartClear(w http.ResponseWriter, r *http.Request) {
+	a.sessions.Session(r).Delete("cart")
+	http.Redirect(w, r, "/cart", http.StatusSeeOther)
+}
+
+// sessionReport is what the inspector shows about this request's cookie.
+type sessionReport struct {
+	ID           string                     `json:"id"`
+	New          bool                       `json:"new"`
+	KeyID        string                     `json:"kid"`
+	Primary      bool                       `json:"primary"`
+	IssuedAt     string                     `json:"issued_at"`
+	LastActivity string                     `json:"last_activity"`
+	ExpiresAt    string                     `json:"expires_at"`
+	Chunks       int                        `json:"chunks"`
+	Bytes        int                        `json:"bytes"`
+	CookieBytes  map[string]int             `json:"cookie_bytes"`
+	Compressed   bool                       `json:"compressed"`
+	LoadError    string                     `json:"load_error,omitempty"`
+	Values       map[string]json.RawMessage `json:"values"`
+}
+
+func (a *app) report(r *http.Request) sessionReport {
+	s := a.sessions.Session(r)
+	info := s.Info()
+	rep := sessionReport{
+		ID: s.ID(), New: s.IsNew(), KeyID: info.KeyID, Primary: info.Primary,
+		Chunks: info.Chunks, Bytes: info.Bytes, Compressed: info.Compressed,
+		CookieBytes: map[string]int{}, Values: map[string]json.RawMessage{},
+	}
+	for _, t := range []struct {
+		t   time.Time
+		dst *string
+	}{{s.IssuedAt(), &rep.IssuedAt}, {s.LastActivity(), &rep.LastActivity}, {s.ExpiresAt(), &rep.ExpiresAt}} {
+		if !t.t.IsZero() {
+			*t.dst = t.t.UTC().Format(time.RFC3339)
+		}
+	}
+	if err := s.LoadError(); err != nil {
+		rep.LoadError = err.Error()
+	}
+	name := a.sessions.Config().Name
+	for _, c := range r.Cookies() {
+		if c.Name == name || strings.HasPrefix(c.Name, name+".") {
+			rep.CookieBytes[c.Name] = len(c.Name) + 1 + len(c.Value)
+		}
+	}
+	for _, k := range s.Keys() {
+		rep.Values[k] = s.Raw(k)
+	}
+	return rep
+}
+
+func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
+	render(w, "session", a.report(r))
+}
+
+func (a *app) inspectJSON(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(a.report(r))
+}
+
+func render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
+	}
+}
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+}).Parse(`
+{{define "top"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cookiesession demo</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+nav a{margin-right:1rem}.flash{background:#e7f6e7;padding:.5rem 1rem}.error{background:#fbe9e9;padding:.5rem 1rem}
+pre{background:#f4f4f4;padding:1rem;overflow:auto}td{padding:.1rem .8rem}</style></head><body>
+<nav><a href="/">Counter</a><a href="/login">Log in</a><a href="/cart">Cart</a><a href="/session">Session</a></nav>
+{{end}}
+{{define "flashes"}}{{range .}}<p class="flash">{{.}}</p>{{end}}{{end}}
+{{define "home"}}{{template "top"}}{{template "flashes" .Flashes}}
+<h1>You have visited <span id="visits">{{.Visits}}</span> time{{if ne .Visits 1}}s{{end}}.</h1>
+{{if .User}}<p>Logged in as <b id="user">{{.User}}</b>.</p>
+<form method="post" action="/logout"><button id="logout">Log out</button></form>{{else}}<p>Not logged in.</p>{{end}}
+</body></html>{{end}}
+{{define "login"}}{{template "top"}}<h1>Log in</h1>
+<form method="post" action="/login"><label>User <input name="user" id="user-input" required maxlength="64"></label>
+<label><input type="checkbox" name="remember"> Remember me</label> <button id="login">Log in</button></form>
+</body></html>{{end}}
+{{define "cart"}}{{template "top"}}{{template "flashes" .Flashes}}
+{{with .Error}}<p class="error" id="error">{{.}}</p>{{end}}
+<h1>Cart: <span id="count">{{len .Items}}</span> items</h1>
+<form method="post" action="/cart"><input type="number" name="n" value="10" min="1" max="500"> <button id="add">Add items</button></form>
+<form method="post" action="/cart/clear"><button id="clear">Empty the cart</button></form>
+<ul>{{range .Items}}<li>{{.Name}} ({{.SKU}}) × {{.Qty}}</li>{{end}}</ul>
+</body></html>{{end}}
+{{define "session"}}{{template "top"}}<h1>This session</h1>
+{{with .LoadError}}<p class="error">The cookie sent was refused: {{.}}</p>{{end}}
+<table>
+<tr><td>Session id</td><td id="sid">{{.ID}}{{if .New}} (new, not issued yet){{end}}</td></tr>
+<tr><td>Key id</td><td id="kid">{{.KeyID}}{{if .KeyID}}{{if .Primary}} (primary){{else}} (old key: re-sealed on this response){{end}}{{end}}</td></tr>
+<tr><td>Issued at</td><td>{{.IssuedAt}}</td></tr>
+<tr><td>Last activity</td><td>{{.LastActivity}}</td></tr>
+<tr><td>Expires at</td><td>{{.ExpiresAt}}</td></tr>
+<tr><td>Sealed bytes</td><td id="bytes">{{.Bytes}} in {{.Chunks}} cookie(s){{if .Compressed}}, compressed{{end}}</td></tr>
+</table>
+<h2>Cookies as sent</h2><table>{{range $name, $n := .CookieBytes}}<tr><td>{{$name}}</td><td>{{$n}} bytes</td></tr>{{end}}</table>
+<h2>Values</h2><pre>{{json .Values}}</pre>
+</body></html>{{end}}
+`))

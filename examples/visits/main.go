@@ -1,0 +1,95 @@
+// Command visits is the cookiesession demo server: a visit counter, login and
+// logout with Renew and a flash message, a cart that grows past one cookie and
+// past the budget, and a page that shows the session's own cookie.
+//
+//	go run ./examples/visits
+//
+// then open http://localhost:8080. With no configuration it generates an
+// ephemeral key ring (sessions end when it stops) and says so. Give it a ring
+// with the COOKIESESSION_KEYS environment variable (a JWK Set) or -keys FILE
+// (followed when the file changes).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cookiesession/cookiesession"
+)
+
+func main() {
+	addr := flag.String("addr", "localhost:8080", "listen address")
+	keysFile := flag.String("keys", "", "JWK Set file, re-read when it changes (default: $COOKIESESSION_KEYS, else an ephemeral ring)")
+	insecure := flag.Bool("insecure", false, "omit the Secure attribute (for plain-HTTP clients other than browsers on localhost)")
+	lifetime := flag.Duration("lifetime", 24*time.Hour, "absolute session lifetime")
+	idle := flag.Duration("idle", 0, "idle timeout (0: none)")
+	signed := flag.Bool("signed", false, "sign only (JWS) instead of encrypting")
+	budget := flag.Int("header-budget", 0, "Cookie header budget in bytes (0: the default, 8192)")
+	name := flag.String("name", "session", "cookie name")
+	flag.Parse()
+
+	keys, err := keySource(*keysFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mode := cookiesession.Encrypted
+	if *signed {
+		mode = cookiesession.Signed
+	}
+	sessions, err := cookiesession.New(cookiesession.Config{
+		Name:        *name,
+		Keys:        keys,
+		Mode:        mode,
+		Lifetime:    *lifetime,
+		IdleTimeout: *idle,
+		Insecure:    *insecure,
+		Limits:      cookiesession.Limits{HeaderBudget: *budget},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	srv := &http.Server{Addr: *addr, Handler: sessions.Handler(newApp(sessions)), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	log.Printf("visits: serving http://%s (ring %v)", *addr, keys.KeyRing())
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+// keySource returns the ring from a file, the environment, or a new
+// ephemeral one, in that order.
+func keySource(file string) (cookiesession.KeySource, error) {
+	if file != "" {
+		return cookiesession.OpenKeyFile(file, &cookiesession.KeyFileOptions{
+			OnChange: func(r *cookiesession.KeyRing) { slog.Info("visits: key ring reloaded", "ring", r) },
+			OnError: func(err error) {
+				slog.Error("visits: key ring file not reloaded, previous ring stays in force", "err", err)
+			},
+		})
+	}
+	if _, ok := os.LookupEnv("COOKIESESSION_KEYS"); ok {
+		return cookiesession.KeyRingFromEnv("COOKIESESSION_KEYS")
+	}
+	key, err := cookiesession.GenerateKey("")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(os.Stderr, "visits: no COOKIESESSION_KEYS and no -keys file: using an ephemeral key ring; sessions end when this process stops.")
+	return cookiesession.NewKeyRing(key)
+}
