@@ -52,11 +52,16 @@
 //
 // # Key rotation
 //
-// Keys form a [KeyRing], configured as a JWK Set whose first key seals. To
-// rotate without logging anybody out: deploy a ring {new, old} everywhere,
-// then, once the longest lifetime has passed, {new}. A cookie opened with a
-// key other than the primary is re-sealed with the primary on that response.
-// [OpenKeyFile] follows a mounted secret file; [Keys] is replaced from code.
+// Keys form a [KeyRing], configured as a JWK Set whose first key seals and
+// whose every key opens. To rotate across a fleet without logging anybody out:
+// stage the new key last ({old, new}) everywhere, so every instance can open
+// what it will seal; then promote it ({new, old}) everywhere; after the
+// longest lifetime, drop the old key ({new}). Going straight to {new, old} in a
+// rolling deploy would have the instances still on {old} refuse the cookies
+// the updated ones seal. A cookie opened with a key other than the primary is
+// re-sealed with the primary on that response. [OpenKeyFile] follows a
+// mounted secret file; [Keys] is replaced from code. The command line tool
+// (cmd/cookiesession) does each step.
 //
 // # Limits
 //

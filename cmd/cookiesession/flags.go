@@ -116,7 +116,10 @@ func (cf *codecFlags) register(fs *flag.FlagSet, set int) {
 	fs.StringVar(&cf.keys, "keys", "", "key ring `FILE` (a JWK Set); default: $"+envKeys)
 	fs.BoolVar(&cf.signed, "signed", false, "signed mode (JWS HS256, payload readable) instead of encrypted (JWE dir+A256GCM)")
 	fs.StringVar(&cf.purpose, "purpose", "", "`PURPOSE` bound into the content keys (default: NAME)")
-	if set&withCompress != 0 {
+	switch {
+	case set&withCompress != 0 && set&withOpen != 0:
+		fs.BoolVar(&cf.compress, "compress", false, "no effect, accepted so that seal's flags work here: compressed and plain cookies both open")
+	case set&withCompress != 0:
 		fs.BoolVar(&cf.compress, "compress", false, "DEFLATE the payload when it saves bytes (encrypted mode only)")
 	}
 	if set&withTime != 0 {
@@ -227,6 +230,13 @@ func (e *env) loadKeys(path string) (*cs.KeyRing, error) {
 		if data, err = os.ReadFile(path); err != nil {
 			return nil, configf("cannot read the key ring: %v", err)
 		}
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		hint := ""
+		if path != "-" {
+			hint = " (a shell redirection to the same file empties it before it is read: write with --out FILE)"
+		}
+		return nil, configf("%s: the key ring is empty%s", where, hint)
 	}
 	ring, err := cs.ParseKeyRing(data)
 	if err != nil {

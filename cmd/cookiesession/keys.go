@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"slices"
+	"strings"
 
 	cs "github.com/cookiesession/cookiesession"
 )
@@ -39,16 +41,23 @@ func runKeygen(e *env, args []string) error {
 
 var rotateCmd = &command{
 	name:     "rotate",
-	synopsis: "rotate [--keys FILE|-] [--kid ID] [--keep N] [--out FILE]",
-	summary:  "add a new primary key in front of a key ring",
+	synopsis: "rotate [--keys FILE|-] [--kid ID] [--keep N] [--stage] [--out FILE]",
+	summary:  "add a new primary key in front of a key ring (or, with --stage, last)",
 	about: `Read a key ring, put a new random key in front as the primary, keep at most
-N of the previous keys (all of them by default) and print the new ring.
+N of the previous keys (all of them by default, counted from the front) and
+print the new ring.
 
 Sessions sealed with a key that stays in the ring keep opening (and are
 re-sealed with the new primary by the Manager); sessions sealed with a key
-that --keep drops stop opening at once. --keep 1 keeps only the previous
-primary: the usual choice once the keys before it are older than the longest
-session lifetime.
+that --keep drops stop opening at once. --keep 1 keeps only the first key
+of the ring: the usual choice once every other key stopped being primary
+more than a session lifetime ago.
+
+With --stage the new key goes last instead: every instance learns to open
+cookies sealed with it before any instance seals with it. Deploy that ring
+everywhere, then make the key primary with promote. Without --stage, an
+instance that already has the new ring seals cookies that instances still on
+the old ring cannot open, for as long as the deployment takes.
 
 Use --out FILE to replace the ring file: "rotate --keys k.json > k.json"
 empties k.json before it is read.`,
@@ -60,6 +69,7 @@ func runRotate(e *env, args []string) error {
 	keys := keysFlag(fs)
 	kid := fs.String("kid", "", "`ID` of the new key (default: date and random hex)")
 	keep := fs.Int("keep", -1, "keep at most `N` of the previous keys (default: all)")
+	stage := fs.Bool("stage", false, "add the new key last, not primary (make it primary later with promote)")
 	out := outFlag(fs)
 	if _, err := e.parse(fs, args, 0); err != nil {
 		return err
@@ -78,7 +88,79 @@ func runRotate(e *env, args []string) error {
 	if ring, err = ring.Rotate(key, *keep); err != nil {
 		return configf("%s", libError(err))
 	}
+	if *stage {
+		if ring, err = moveKey(ring, key.ID(), false); err != nil {
+			return err
+		}
+	}
 	return e.writeRing(*out, ring)
+}
+
+var promoteCmd = &command{
+	name:     "promote",
+	synopsis: "promote [--keys FILE|-] [--out FILE] KID",
+	summary:  "make a key of a key ring its primary",
+	about: `Read a key ring and print it with the key KID moved to the front: the primary,
+which seals every new cookie. The other keys keep their order and keep
+opening their cookies. Promoting the primary changes nothing.
+
+Promote a key only once every instance holds it (see rotate --stage).`,
+	run: runPromote,
+}
+
+func runPromote(e *env, args []string) error {
+	fs := e.flagSet()
+	keys := keysFlag(fs)
+	out := outFlag(fs)
+	ids, err := e.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usagef("missing the id of the key to promote")
+	}
+	ring, err := e.loadKeys(*keys)
+	if err != nil {
+		return err
+	}
+	if ring, err = moveKey(ring, ids[0], true); err != nil {
+		return err
+	}
+	return e.writeRing(*out, ring)
+}
+
+// moveKey returns ring with the key kid moved to the front or to the back.
+// The package's KeyRing keeps its keys private, so this goes through the
+// ring's JWK Set.
+func moveKey(ring *cs.KeyRing, kid string, front bool) (*cs.KeyRing, error) {
+	jwks, err := ring.ExportJWKS()
+	if err != nil {
+		return nil, configf("%s", libError(err))
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		return nil, configf("key ring: %v", err)
+	}
+	i := slices.Index(ring.IDs(), kid)
+	if i < 0 {
+		return nil, configf("the key ring has no key %q (it has %s)", kid, strings.Join(ring.IDs(), ", "))
+	}
+	moved := set.Keys[i]
+	set.Keys = slices.Delete(set.Keys, i, i+1)
+	if front {
+		set.Keys = slices.Insert(set.Keys, 0, moved)
+	} else {
+		set.Keys = append(set.Keys, moved)
+	}
+	if jwks, err = json.Marshal(set); err != nil {
+		return nil, configf("key ring: %v", err)
+	}
+	if ring, err = cs.ParseKeyRing(jwks); err != nil {
+		return nil, configf("%s", libError(err))
+	}
+	return ring, nil
 }
 
 var dropCmd = &command{

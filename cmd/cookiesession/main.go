@@ -7,15 +7,16 @@
 //
 // Usage:
 //
-//	cookiesession keygen [--kid ID] [--out FILE]
-//	cookiesession rotate [--keys FILE|-] [--kid ID] [--keep N] [--out FILE]
-//	cookiesession drop   [--keys FILE|-] [--out FILE] KID...
-//	cookiesession list   [--keys FILE|-]
-//	cookiesession seal   --name NAME [--keys FILE] [--signed] [--lifetime D] [--compress] ... < values.json
-//	cookiesession open   --name NAME [--keys FILE] [--signed] [--now T] ... [COOKIE_HEADER...]
-//	cookiesession size   --name NAME [--keys FILE] [--signed] [--compress] ... < values.json
-//	cookiesession derive --name NAME [--keys FILE] [--signed] [--purpose P] [--out FILE]
-//	cookiesession help [COMMAND]
+//	cookiesession keygen  [--kid ID] [--out FILE]
+//	cookiesession rotate  [--keys FILE|-] [--kid ID] [--keep N] [--stage] [--out FILE]
+//	cookiesession promote [--keys FILE|-] [--out FILE] KID
+//	cookiesession drop    [--keys FILE|-] [--out FILE] KID...
+//	cookiesession list    [--keys FILE|-]
+//	cookiesession seal    --name NAME [--keys FILE] [--signed] [--lifetime D] [--compress] ... < values.json
+//	cookiesession open    --name NAME [--keys FILE] [--signed] [--now T] ... [COOKIE_HEADER...]
+//	cookiesession size    --name NAME [--keys FILE] [--signed] [--compress] ... < values.json
+//	cookiesession derive  --name NAME [--keys FILE] [--signed] [--purpose P] [--out FILE]
+//	cookiesession help    [COMMAND]
 //
 // Keys come from --keys FILE ("-" for stdin) or, when it is absent, from the
 // COOKIESESSION_KEYS environment variable holding the JWK Set JSON.
@@ -30,17 +31,20 @@
 //	2  bad usage or bad configuration: unknown command or flag, missing or
 //	   malformed flag value, bad JSON on stdin, missing or malformed keys
 //
-// keygen, rotate, drop and derive print secrets. Write them with --out FILE
-// (created with mode 0600, replaced atomically) rather than a shell
-// redirection, which also truncates the input file before it is read when
+// keygen, rotate, promote, drop and derive print secrets. Write them with
+// --out FILE (created with mode 0600, replaced atomically) rather than a
+// shell redirection, which truncates the input file before it is read when
 // both are the same file.
+//
+// The key rotation without downtime is: rotate --stage (the new key goes
+// last, so it opens cookies before any instance seals with it), deploy,
+// promote it, deploy, wait the session lifetime, drop the old key (or
+// rotate --stage --keep 1 at the next rotation), deploy.
 //
 // Run "cookiesession help COMMAND" for each command's flags.
 package main
 
-import (
-	"os"
-)
+import "os"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))

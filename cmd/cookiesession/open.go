@@ -59,7 +59,7 @@ func runOpen(e *env, args []string) error {
 	fs := e.flagSet()
 	var cf codecFlags
 	var now time.Time
-	cf.register(fs, withTime|withLimits|withOpen)
+	cf.register(fs, withCompress|withTime|withLimits|withOpen)
 	fs.Var(timeValue{&now}, "now", "check the session's times against `TIME` (RFC 3339) instead of now")
 	headers, err := e.parse(fs, args, -1)
 	if err != nil {

@@ -37,7 +37,7 @@ var commands []*command // set in init: the commands refer to the list for help
 
 func init() {
 	commands = []*command{
-		keygenCmd, rotateCmd, dropCmd, listCmd,
+		keygenCmd, rotateCmd, promoteCmd, dropCmd, listCmd,
 		sealCmd, openCmd, sizeCmd, deriveCmd,
 		helpCmd,
 	}
@@ -179,16 +179,17 @@ var helpCmd = &command{
 	about:    "Print the list of commands, or a command's description and flags.",
 	run: func(e *env, args []string) error {
 		fs := e.flagSet()
-		if _, err := e.parse(fs, args, 1); err != nil {
+		names, err := e.parse(fs, args, 1)
+		if err != nil {
 			return err
 		}
-		if fs.NArg() == 0 {
+		if len(names) == 0 {
 			fmt.Fprint(e.stdout, mainUsage())
 			return nil
 		}
-		c := lookupCommand(fs.Arg(0))
+		c := lookupCommand(names[0])
 		if c == nil {
-			return usagef("unknown command %q", fs.Arg(0))
+			return usagef("unknown command %q", names[0])
 		}
 		if c == e.cmd {
 			return e.help(fs)

@@ -12,10 +12,10 @@ import (
 )
 
 // defaultAttrLen is the room reserved in each cookie for its Set-Cookie
-// attributes, such as "; Path=/; Domain=example.com; Max-Age=86400;
-// Expires=Mon, 02 Jan 2006 15:04:05 GMT; HttpOnly; Secure; SameSite=Lax"
-// (106 bytes): a browser counts them in its 4096 bytes per cookie.
-const defaultAttrLen = 128
+// attributes, which a browser counts in its 4096 bytes per cookie: what a
+// Manager with the default configuration reserves (no Domain, Max-Age of up
+// to 400 days). Add the length of "; Domain=…" when the application sets one.
+const defaultAttrLen = len("; Path=/; HttpOnly; Secure; SameSite=Lax") + len("; Max-Age=34560000")
 
 var sealCmd = &command{
 	name:     "seal",
