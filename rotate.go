@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,8 +36,20 @@ const maxKidLen = 64
 // A Key never prints its secret: fmt verbs, slog and encoding/json see only
 // its id.
 type Key struct {
-	id     string
-	secret []byte
+	id string
+	// secret returns the master secret. It is a func, not a []byte: fmt
+	// prints a func as an address whatever the verb and the nesting, so a
+	// Key in an unexported field or a dereferenced KeyRing, where fmt cannot
+	// call Format, still never prints the bytes.
+	secret func() []byte
+}
+
+// bytes returns the master secret.
+func (k Key) bytes() []byte {
+	if k.secret == nil {
+		return nil
+	}
+	return k.secret()
 }
 
 // NewKey returns a key with the given id and a copy of secret. The id must be
@@ -49,7 +62,8 @@ func NewKey(id string, secret []byte) (Key, error) {
 	if len(secret) < MinKeyBytes {
 		return Key{}, configErrorf("key %q: %d bytes, need at least %d", id, len(secret), MinKeyBytes)
 	}
-	return Key{id: id, secret: bytes.Clone(secret)}, nil
+	b := bytes.Clone(secret)
+	return Key{id: id, secret: func() []byte { return b }}, nil
 }
 
 // GenerateKey returns a new key of 32 random bytes. An empty id is replaced by
@@ -131,7 +145,7 @@ func NewKeyRing(keys ...Key) (*KeyRing, error) {
 	seen := make(map[string]bool, len(keys))
 	ids := make([]string, len(keys))
 	for i, k := range keys {
-		if k.id == "" || len(k.secret) < MinKeyBytes {
+		if k.id == "" || len(k.bytes()) < MinKeyBytes {
 			return nil, configErrorf("key ring: key %d is not a key made by NewKey or GenerateKey", i+1)
 		}
 		if seen[k.id] {
@@ -178,8 +192,8 @@ func ParseKeyRing(jwks []byte) (*KeyRing, error) {
 			return nil, configErrorf("%s: not a symmetric key", where)
 		}
 		k, err := NewKey(head.Kid, secret)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		if re := (*reasonError)(nil); errors.As(err, &re) {
+			return nil, configErrorf("%s: %s", where, re.reason)
 		}
 		keys = append(keys, k)
 	}
@@ -215,7 +229,7 @@ func ReadKeyRingFile(path string) (*KeyRing, error) {
 func (r *KeyRing) ExportJWKS() ([]byte, error) {
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(r.keys))}
 	for i, k := range r.keys {
-		set.Keys[i] = jose.JSONWebKey{Key: k.secret, KeyID: k.id}
+		set.Keys[i] = jose.JSONWebKey{Key: k.bytes(), KeyID: k.id}
 	}
 	return json.MarshalIndent(set, "", "  ")
 }
@@ -337,14 +351,15 @@ type KeyFileOptions struct {
 // when its content changed. A file that no longer parses (half-written, or a
 // mistake) leaves the previous ring in force and is reported to OnError.
 type KeyFile struct {
-	path string
-	opts KeyFileOptions
-	keys Keys
-	next atomic.Int64 // unix nanoseconds of the next read
-	mu   sync.Mutex   // one reader at a time
-	hash [32]byte     // of the content in force
-	bad  [32]byte     // of the last content that did not parse
-	now  func() time.Time
+	path    string
+	opts    KeyFileOptions
+	keys    Keys
+	next    atomic.Int64 // unix nanoseconds of the next read
+	mu      sync.Mutex   // one reader at a time
+	hash    [32]byte     // of the content in force
+	bad     [32]byte     // of the last content that did not parse
+	readErr string       // the last read failure reported
+	now     func() time.Time
 }
 
 // OpenKeyFile reads the ring in path, which must parse, and returns a source
@@ -399,9 +414,13 @@ func (f *KeyFile) reload() error {
 	b, err := os.ReadFile(f.path)
 	if err != nil {
 		err = configErrorf("key ring file: %v", err)
-		f.opts.OnError(err)
+		if err.Error() != f.readErr { // report each failure once, not every interval
+			f.readErr = err.Error()
+			f.opts.OnError(err)
+		}
 		return err
 	}
+	f.readErr = ""
 	sum := sha256.Sum256(b)
 	if sum == f.hash {
 		return nil

@@ -1,0 +1,12 @@
+module github.com/cookiesession/cookiesession/fleet
+
+go 1.26.0
+
+require github.com/cookiesession/cookiesession v0.0.0-00010101000000-000000000000
+
+require (
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+)
+
+replace github.com/cookiesession/cookiesession => ../
