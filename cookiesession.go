@@ -392,9 +392,12 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 	switch {
 	case !s.dirty && !s.reseal && s.st.sealed != nil:
 		return s.st.sealed, nil
-	case s.st.destroyed || (len(s.st.values) == 0 && (s.dirty || s.reseal)):
-		// An empty session is not worth a cookie: expire what the client holds.
+	case s.st.destroyed:
 		return m.expire(s.present|1, 0), nil
+	case len(s.st.values) == 0 && (s.dirty || s.reseal):
+		// An empty session is not worth a cookie: expire what the client
+		// holds, which is nothing for a new session.
+		return m.expire(s.present, 0), nil
 	case s.dirty || s.reseal:
 		return m.seal(s)
 	case s.loadErr != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 )
 
@@ -65,54 +66,69 @@ type requestState struct {
 	mu        sync.Mutex // guards what follows
 	sess      *Session
 	committed bool
-	failed    error // the save error, after which next's writes are dropped
+	sent      []string // the Set-Cookie lines committed
+	failed    error    // the save error, after which next's writes are dropped
 }
 
+// session loads the session once. ErrorLog is called without the lock held,
+// so that it may call Manager.Session itself.
 func (rs *requestState) session() *Session {
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.sess == nil {
-		var err error
-		if rs.sess, err = rs.m.Load(rs.r); err != nil {
-			rs.m.cfg.ErrorLog(rs.r, err)
-		}
+	s := rs.sess
+	var err error
+	if s == nil {
+		s, err = rs.m.Load(rs.r)
+		rs.sess = s
 	}
-	return rs.sess
+	rs.mu.Unlock()
+	if err != nil {
+		rs.m.cfg.ErrorLog(rs.r, err)
+	}
+	return s
 }
 
 // commit adds the session's Set-Cookie lines once. It reports false when the
 // session could not be saved and the error response was written instead.
 func (rs *requestState) commit() bool {
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
 	if rs.committed {
-		return rs.failed == nil
+		ok := rs.failed == nil
+		rs.mu.Unlock()
+		return ok
 	}
 	rs.committed = true
 	if rs.sess == nil {
+		rs.mu.Unlock()
 		return true
 	}
 	lines, err := rs.sess.commitLines()
 	if err != nil {
 		rs.failed = err
+		rs.mu.Unlock()
+		// Without the lock: both callbacks receive the request and may call
+		// Manager.Session.
 		rs.m.cfg.ErrorLog(rs.r, err)
 		rs.m.cfg.ErrorHandler(rs.w.ResponseWriter, rs.r, err)
 		return false
 	}
+	rs.sent = lines
 	addSetCookies(rs.w.Header(), lines)
+	rs.mu.Unlock()
 	return true
 }
 
 // checkLate reports a session changed after its cookies were committed.
 func (rs *requestState) checkLate() {
 	rs.mu.Lock()
-	s, failed := rs.sess, rs.failed
+	s, failed, sent := rs.sess, rs.failed, rs.sent
 	rs.mu.Unlock()
 	if s == nil || failed != nil {
 		return
 	}
 	s.mu.Lock()
-	late := s.dirty
+	// Changed since, or changed and saved since (Save after the headers
+	// sealed lines that nobody will send).
+	late := s.dirty || !slices.Equal(s.st.sealed, sent)
 	s.mu.Unlock()
 	if late {
 		rs.m.cfg.ErrorLog(rs.r, ErrHeadersWritten)

@@ -66,6 +66,14 @@ func newSessionID() string {
 func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.st.id == "" {
+		// A new session gets its identifier when first asked, and keeps it
+		// when saved (or restored by a failed Save).
+		s.st.id = newSessionID()
+		if s.saved.id == "" {
+			s.saved.id = s.st.id
+		}
+	}
 	return s.st.id
 }
 
