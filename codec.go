@@ -11,12 +11,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -44,10 +47,12 @@ import (
 var (
 	b64 = base64.RawURLEncoding.Strict()
 
-	// allowedChar marks the bytes a sealed value may contain.
-	allowedChar = func() (t [256]bool) {
+	// notAllowed is 1 for the bytes a sealed value may not contain.
+	notAllowed = func() (t [256]uint8) {
 		for c := 0; c < 256; c++ {
-			t[c] = isBase64URL(byte(c)) || c == '.'
+			if !isBase64URL(byte(c)) && c != '.' {
+				t[c] = 1
+			}
 		}
 		return t
 	}()
@@ -217,7 +222,7 @@ func deriveRing(ring *KeyRing, mode Mode, purpose string) *derivedRing {
 	}
 	for i, k := range ring.keys {
 		ck := &contentKey{kid: k.id, primary: i == 0}
-		secret := deriveKey(k.secret, mode, purpose)
+		secret := deriveKey(k.bytes(), mode, purpose)
 		if mode == Signed {
 			ck.header = b64.EncodeToString([]byte(`{"alg":"HS256","kid":"` + k.id + `"}`))
 			ck.macKey = secret
@@ -250,6 +255,13 @@ func (c *Codec) Seal(p *Payload) (string, error) {
 	if !validSID(p.ID) {
 		return "", errors.New("cookiesession: Seal: payload ID is not 1 to 64 base64url characters")
 	}
+	for k := range p.Values {
+		// JSON replaces bytes that are not UTF-8: such a name would open
+		// renamed, and two of them as a repeated name, an invalid cookie.
+		if !utf8.ValidString(k) {
+			return "", fmt.Errorf("cookiesession: Seal: value name %q is not valid UTF-8", k)
+		}
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	buf.b = appendPayload(buf.b[:0], p)
@@ -264,7 +276,10 @@ func (c *Codec) Seal(p *Payload) (string, error) {
 	if c.cfg.Compress {
 		zbuf := getBuffer()
 		defer putBuffer(zbuf)
-		if zbuf.b = deflate(zbuf.b[:0], buf.b); len(zbuf.b) < len(buf.b) {
+		// Compress only when the sealed value gets shorter, the longer
+		// header with "zip" included.
+		zbuf.b = deflate(zbuf.b[:0], buf.b)
+		if len(key.zHeader)+b64.EncodedLen(len(zbuf.b)) < len(key.header)+b64.EncodedLen(len(buf.b)) {
 			header, plaintext = key.zHeader, zbuf.b
 		}
 	}
@@ -273,21 +288,23 @@ func (c *Codec) Seal(p *Payload) (string, error) {
 
 // encrypt writes the JWE compact serialization of plaintext under header.
 func (k *contentKey) encrypt(header string, plaintext []byte) string {
-	var iv [ivSize]byte
-	if _, err := rand.Read(iv[:]); err != nil {
-		panic("cookiesession: crypto/rand: " + err.Error())
-	}
 	ctBuf := getBuffer()
 	defer putBuffer(ctBuf)
-	sealed := k.aead.Seal(ctBuf.b[:0], iv[:], plaintext, unsafe.Slice(unsafe.StringData(header), len(header)))
-	ctBuf.b = sealed
+	// The nonce goes first in the pooled buffer, the ciphertext after it: an
+	// array handed to the cipher.AEAD interface would escape to the heap.
+	ctBuf.b = slices.Grow(ctBuf.b[:0], ivSize+len(plaintext)+tagSize)
+	iv := ctBuf.b[:ivSize]
+	if _, err := rand.Read(iv); err != nil {
+		panic("cookiesession: crypto/rand: " + err.Error())
+	}
+	sealed := k.aead.Seal(ctBuf.b[ivSize:ivSize], iv, plaintext, unsafe.Slice(unsafe.StringData(header), len(header)))
 	ct, tag := sealed[:len(sealed)-tagSize], sealed[len(sealed)-tagSize:]
 
 	n := len(header) + 4 + b64.EncodedLen(ivSize) + b64.EncodedLen(len(ct)) + b64.EncodedLen(tagSize)
 	out := make([]byte, 0, n)
 	out = append(out, header...)
 	out = append(out, ".."...) // empty encrypted key for alg dir
-	out = b64.AppendEncode(out, iv[:])
+	out = b64.AppendEncode(out, iv)
 	out = append(out, '.')
 	out = b64.AppendEncode(out, ct)
 	out = append(out, '.')
@@ -352,27 +369,31 @@ func (c *Codec) Open(sealed string, now time.Time) (*Payload, OpenInfo, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	return p, info, c.checkTime(p, now)
+	if err := c.checkTime(p, now); err != nil {
+		return nil, info, err // an expired payload is never handed out
+	}
+	return p, info, nil
 }
 
 func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
 	if len(sealed) > c.cfg.Limits.HeaderBudget {
 		return nil, invalidf("sealed value of %d bytes over budget", len(sealed))
 	}
+	if i := badChar(sealed); i >= 0 {
+		return nil, invalidf("byte %#02x outside base64url", sealed[i])
+	}
 	var dots [5]int
 	ndots := 0
-	for i := 0; i < len(sealed); i++ {
-		c := sealed[i]
-		if !allowedChar[c] {
-			return nil, invalidf("byte %#02x outside base64url", c)
+	for i := 0; ; ndots++ {
+		j := strings.IndexByte(sealed[i:], '.')
+		if j < 0 {
+			break
 		}
-		if c == '.' {
-			if ndots == len(dots) {
-				return nil, invalidf("too many segments")
-			}
-			dots[ndots] = i
-			ndots++
+		if ndots == len(dots) {
+			return nil, invalidf("too many segments")
 		}
+		dots[ndots] = i + j
+		i += j + 1
 	}
 	want := 4
 	if c.cfg.Mode == Signed {
@@ -396,6 +417,30 @@ func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
 		return plaintext, err
 	}
 	return inflate(plaintext)
+}
+
+// badChar returns the index of the first byte of s outside base64url and
+// ".", or -1. A clean value, the common case, is checked eight bytes a step
+// without a branch per byte.
+func badChar(s string) int {
+	var bad uint8
+	for i := 0; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		bad |= notAllowed[w[0]] | notAllowed[w[1]] | notAllowed[w[2]] | notAllowed[w[3]] |
+			notAllowed[w[4]] | notAllowed[w[5]] | notAllowed[w[6]] | notAllowed[w[7]]
+	}
+	for i := len(s) &^ 7; i < len(s); i++ {
+		bad |= notAllowed[s[i]]
+	}
+	if bad == 0 {
+		return -1
+	}
+	for i := 0; i < len(s); i++ {
+		if notAllowed[s[i]] != 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // headerError says why a header was refused, for the logs: an unknown key id
@@ -431,12 +476,13 @@ func (k *contentKey) decrypt(sealed, header string, dots [5]int) ([]byte, error)
 	if len(ivB64) != b64.EncodedLen(ivSize) || len(tagB64) != b64.EncodedLen(tagSize) {
 		return nil, errAuth
 	}
-	var iv [ivSize]byte
-	if n, err := b64.Decode(iv[:], unsafe.Slice(unsafe.StringData(ivB64), len(ivB64))); err != nil || n != ivSize {
+	// One allocation: the nonce, then the ciphertext and tag, opened in place.
+	// (An array for the nonce would escape through the cipher.AEAD interface.)
+	buf := make([]byte, ivSize+b64.DecodedLen(len(ctB64))+tagSize)
+	iv, buf := buf[:ivSize], buf[ivSize:]
+	if n, err := b64.Decode(iv, unsafe.Slice(unsafe.StringData(ivB64), len(ivB64))); err != nil || n != ivSize {
 		return nil, errAuth
 	}
-	ctLen := b64.DecodedLen(len(ctB64))
-	buf := make([]byte, ctLen+tagSize)
 	n, err := b64.Decode(buf, unsafe.Slice(unsafe.StringData(ctB64), len(ctB64)))
 	if err != nil {
 		return nil, errAuth
@@ -445,7 +491,7 @@ func (k *contentKey) decrypt(sealed, header string, dots [5]int) ([]byte, error)
 		return nil, errAuth
 	}
 	buf = buf[:n+tagSize]
-	plaintext, err := k.aead.Open(buf[:0], iv[:], buf, unsafe.Slice(unsafe.StringData(header), len(header)))
+	plaintext, err := k.aead.Open(buf[:0], iv, buf, unsafe.Slice(unsafe.StringData(header), len(header)))
 	if err != nil {
 		return nil, errAuth
 	}
@@ -542,6 +588,18 @@ func (c *Codec) ChunkNames() []string { return c.names[:c.cfg.Limits.MaxChunks] 
 // nothing and a malformed one of theirs does not matter.
 func CookieLookup(name string, headers ...string) func(string) []string {
 	var found map[string][]string
+	eachCookie(name, headers, func(k, v string) {
+		if found == nil {
+			found = make(map[string][]string, 2)
+		}
+		found[k] = append(found[k], v)
+	})
+	return func(n string) []string { return found[n] }
+}
+
+// eachCookie calls f with the name and value of each cookie of the Cookie
+// header values whose name is name or starts with name+".", in order.
+func eachCookie(name string, headers []string, f func(k, v string)) {
 	for _, h := range headers {
 		for len(h) > 0 {
 			var part string
@@ -554,13 +612,72 @@ func CookieLookup(name string, headers ...string) func(string) []string {
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			if found == nil {
-				found = make(map[string][]string, 2)
-			}
-			found[k] = append(found[k], v)
+			f(k, v)
 		}
 	}
-	return func(n string) []string { return found[n] }
+}
+
+// chunkCookies is CookieLookup for the chunk names only (ChunkName(name, i),
+// i < MaxChunksLimit), all that a Manager looks up: one small allocation
+// instead of a map, its entries and a closure. Its lookup returns what
+// CookieLookup's would for those names.
+type chunkCookies struct {
+	name  string
+	n     [MaxChunksLimit]uint8  // how many cookies of each chunk name were sent (at most 255 counted)
+	first [MaxChunksLimit]string // the first value of each
+	more  []chunkCookie          // the values after the first, rarely any
+}
+
+type chunkCookie struct {
+	i int
+	v string
+}
+
+func (j *chunkCookies) add(headers []string) {
+	eachCookie(j.name, headers, func(k, v string) {
+		i := chunkIndex(j.name, k)
+		switch {
+		case i < 0:
+			return
+		case j.n[i] == 0:
+			j.first[i] = v
+		default:
+			j.more = append(j.more, chunkCookie{i, v})
+		}
+		if j.n[i] < 255 {
+			j.n[i]++
+		}
+	})
+}
+
+func (j *chunkCookies) lookup(k string) []string {
+	i := chunkIndex(j.name, k)
+	switch {
+	case i < 0 || j.n[i] == 0:
+		return nil
+	case j.n[i] == 1:
+		return j.first[i : i+1 : i+1]
+	}
+	all := []string{j.first[i]}
+	for _, c := range j.more {
+		if c.i == i {
+			all = append(all, c.v)
+		}
+	}
+	return all
+}
+
+// chunkIndex returns i when k is ChunkName(name, i) for an i below
+// MaxChunksLimit, else -1.
+func chunkIndex(name, k string) int {
+	switch {
+	case k == name:
+		return 0
+	case len(k) == len(name)+2 && k[len(name)] == '.' && k[:len(name)] == name &&
+		'1' <= k[len(name)+1] && k[len(name)+1] < '0'+MaxChunksLimit:
+		return int(k[len(name)+1] - '0')
+	}
+	return -1
 }
 
 // buffer pooling: seal and open work in pooled scratch buffers, so a request
@@ -577,25 +694,17 @@ func putBuffer(b *buffer) {
 	}
 }
 
-// Compression. flate writers are large (about 1 MB with their hash tables):
-// they are pooled and reset, never built per call.
-var (
-	flateWriters = sync.Pool{New: func() any {
-		w, _ := flate.NewWriter(nil, flate.DefaultCompression)
-		return w
-	}}
-	flateReaders = sync.Pool{New: func() any { return flate.NewReader(nil) }}
-)
+// Decompression: flate readers are pooled and reset, never built per call.
+// Compression is deflate, in deflate.go.
+var flateReaders = sync.Pool{New: func() any { return flate.NewReader(nil) }}
 
-func deflate(dst, src []byte) []byte {
-	out := bytes.NewBuffer(dst)
-	w := flateWriters.Get().(*flate.Writer)
-	w.Reset(out)
-	w.Write(src)
-	w.Close()
-	flateWriters.Put(w)
-	return out.Bytes()
-}
+// inflateBuffers hold MaxPlaintextBytes+1 bytes each: inflation writes into
+// one, so a stream that claims more than the cap costs no allocation, and a
+// valid one costs exactly its length (the copy returned).
+var inflateBuffers = sync.Pool{New: func() any {
+	b := make([]byte, MaxPlaintextBytes+1)
+	return &b
+}}
 
 // inflate decompresses a raw DEFLATE stream, refusing more than
 // MaxPlaintextBytes of output: the decompression bomb stops there.
@@ -605,14 +714,21 @@ func inflate(compressed []byte) ([]byte, error) {
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(compressed), nil); err != nil {
 		return nil, invalidf("compressed payload unreadable")
 	}
-	out := make([]byte, 0, min(4*len(compressed)+64, MaxPlaintextBytes+1))
-	buf := bytes.NewBuffer(out)
-	n, err := buf.ReadFrom(io.LimitReader(r, MaxPlaintextBytes+1))
-	if err != nil {
-		return nil, invalidf("compressed payload malformed")
+	scratch := inflateBuffers.Get().(*[]byte)
+	defer inflateBuffers.Put(scratch)
+	buf, n := *scratch, 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, invalidf("compressed payload malformed")
+		}
 	}
 	if n > MaxPlaintextBytes {
 		return nil, invalidf("compressed payload inflates past %d bytes", MaxPlaintextBytes)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf[:n]), nil
 }

@@ -328,7 +328,9 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 // from single "name=value" cookies such as API Gateway v2 passes in its
 // cookies list.
 func (m *Manager) LoadHeader(cookieHeaders ...string) (*Session, error) {
-	return m.load(CookieLookup(m.cfg.Name, cookieHeaders...))
+	jar := chunkCookies{name: m.cfg.Name}
+	jar.add(cookieHeaders)
+	return m.load(jar.lookup)
 }
 
 func (m *Manager) load(lookup func(string) []string) (*Session, error) {
@@ -430,13 +432,14 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 		return nil, err
 	}
 	persistent := s.st.remember == RememberYes || s.st.remember == RememberDefault && !m.cfg.BrowserSession
-	maxAge := ""
+	var maxAge []byte // on the stack: each line below is one allocation
 	if persistent {
-		maxAge = "; Max-Age=" + strconv.FormatInt(int64(p.Expiry.Sub(now)/time.Second), 10)
+		var buf [32]byte
+		maxAge = strconv.AppendInt(append(buf[:0], "; Max-Age="...), int64(p.Expiry.Sub(now)/time.Second), 10)
 	}
 	lines := make([]string, 0, len(chunks)+1)
 	for _, c := range chunks {
-		lines = append(lines, c.Name+"="+c.Value+maxAge+m.attrs)
+		lines = append(lines, c.Name+"="+c.Value+string(maxAge)+m.attrs)
 	}
 	lines = append(lines, m.expire(s.present, len(chunks))...)
 	s.st.issuedAt, s.st.expiry = iat, p.Expiry

@@ -32,7 +32,7 @@ func (c *Codec) ExportContentKeys() ([]byte, error) {
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(ring.keys))}
 	for i, k := range ring.keys {
 		set.Keys[i] = jose.JSONWebKey{
-			Key:       deriveKey(k.secret, c.cfg.Mode, c.cfg.Purpose),
+			Key:       deriveKey(k.bytes(), c.cfg.Mode, c.cfg.Purpose),
 			KeyID:     k.id,
 			Algorithm: alg,
 			Use:       use,

@@ -38,7 +38,7 @@ var (
 
 // fxPurposes are every purpose a core test seals or opens for: their derived
 // keys are forbidden in error text along with the master secrets.
-var fxPurposes = []string{"sess", "other", "app2", "__Host-sess", "a", ""}
+var fxPurposes = []string{"sess", "other", "app2", "__Host-sess", "a", "", "app-a", "app-b", "x"}
 
 func fxHex(s string) []byte {
 	b, err := hex.DecodeString(s)
@@ -131,7 +131,7 @@ func fxSecretOf(t testing.TB, c *Codec, kid string) []byte {
 	t.Helper()
 	for _, k := range c.cfg.Keys.KeyRing().keys {
 		if k.id == kid {
-			return k.secret
+			return k.bytes()
 		}
 	}
 	t.Fatalf("no key %q in %v", kid, c.cfg.Keys.KeyRing())
@@ -153,6 +153,17 @@ func fxB64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // the encoded header as additional data, a random IV.
 func fxJWE(t testing.TB, key []byte, headerJSON, encKey string, plaintext []byte) string {
 	t.Helper()
+	gcm := fxGCM(t, key)
+	iv := make([]byte, 12)
+	rand.Read(iv)
+	h := fxB64([]byte(headerJSON))
+	sealed := gcm.Seal(nil, iv, plaintext, []byte(h))
+	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
+	return h + "." + encKey + "." + fxB64(iv) + "." + fxB64(ct) + "." + fxB64(tag)
+}
+
+func fxGCM(t testing.TB, key []byte) cipher.AEAD {
+	t.Helper()
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		t.Fatal(err)
@@ -161,12 +172,7 @@ func fxJWE(t testing.TB, key []byte, headerJSON, encKey string, plaintext []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	iv := make([]byte, 12)
-	rand.Read(iv)
-	h := fxB64([]byte(headerJSON))
-	sealed := gcm.Seal(nil, iv, plaintext, []byte(h))
-	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
-	return h + "." + encKey + "." + fxB64(iv) + "." + fxB64(ct) + "." + fxB64(tag)
+	return gcm
 }
 
 // fxJWS builds a compact JWS by hand with an HMAC of newHash over the
@@ -223,7 +229,7 @@ var fxForbidden = sync.OnceValue(func() []string {
 			fmt.Sprint(b), fmt.Sprintf("%v", b[:8]), string(b),
 		)
 	}
-	for _, s := range [][]byte{fxSecret1, fxSecret2, fxSecret3} {
+	for _, s := range [][]byte{fxSecret1, fxSecret2, fxSecret3, vecOld, vecNew} {
 		add(s)
 		// A prefix: even part of a key must not leak.
 		out = append(out, hex.EncodeToString(s[:12]), base64.RawURLEncoding.EncodeToString(s[:12]))

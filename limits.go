@@ -45,8 +45,11 @@ const (
 	// MaxHeaderBudget bytes never makes the server allocate more than this,
 	// whatever its DEFLATE stream claims. A session that compresses well enough
 	// to fit a cookie but is larger than this is refused when saving, so
-	// nothing is sealed that could not be opened again.
-	MaxPlaintextBytes = 256 << 10
+	// nothing is sealed that could not be opened again. It is go-jose's
+	// inflation cap (250 kB, or ten times the compressed size, which no
+	// cookie reaches), so that every value sealed here opens with go-jose
+	// and other stock JOSE libraries with the same cap.
+	MaxPlaintextBytes = 250_000
 
 	// DefaultClockSkew is the default for [Limits.ClockSkew].
 	DefaultClockSkew = 30 * time.Second

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Payload is what a cookie seals: the session's claims and its values. The
@@ -52,7 +53,7 @@ const maxJSONDepth = 64
 // when it came from json.Marshal or from an opened cookie).
 func appendPayload(b []byte, p *Payload) []byte {
 	b = append(b, `{"sid":`...)
-	b = strconv.AppendQuote(b, p.ID)
+	b = appendJSONString(b, p.ID)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, p.IssuedAt.Unix(), 10)
 	b = append(b, `,"lat":`...)
@@ -66,7 +67,11 @@ func appendPayload(b []byte, p *Payload) []byte {
 		b = append(b, `,"rm":false`...)
 	}
 	b = append(b, `,"v":{`...)
-	keys := make([]string, 0, len(p.Values))
+	var onStack [32]string // most sessions: no allocation to sort the keys
+	keys := onStack[:0]
+	if len(p.Values) > len(onStack) {
+		keys = make([]string, 0, len(p.Values))
+	}
 	for k := range p.Values {
 		keys = append(keys, k)
 	}
@@ -95,7 +100,8 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// parsePayload reads the JSON of a payload strictly. The values alias data.
+// parsePayload reads the JSON of a payload strictly. The values alias data,
+// and so do the id and the names (see alias): data must not change afterwards.
 func parsePayload(data []byte) (*Payload, error) {
 	s := scanner{data: data}
 	p := &Payload{}
@@ -241,7 +247,7 @@ func (s *scanner) plainString() (string, bool) {
 		switch {
 		case c == '"':
 			s.i++
-			return string(s.data[start : s.i-1]), true
+			return alias(s.data[start : s.i-1]), true
 		case c == '\\' || c < 0x20:
 			return "", false
 		}
@@ -335,8 +341,15 @@ func decodeName(quoted []byte) (string, bool) {
 			return name, json.Unmarshal(quoted, &name) == nil
 		}
 	}
-	return string(quoted[1 : len(quoted)-1]), true
+	return alias(quoted[1 : len(quoted)-1]), true
 }
+
+// alias returns the bytes of b as a string without copying them: one
+// allocation less for every name of a payload. It is safe because a payload is
+// parsed from a plaintext that belongs to it alone (freshly decrypted,
+// decoded or inflated) and that nothing writes after parsing; the raw values
+// alias the same bytes, capped so that no append reaches the names.
+func alias(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // value skips one JSON value, checking it.
 func (s *scanner) value(depth int) bool {
@@ -395,6 +408,10 @@ func (s *scanner) str() bool {
 		return false
 	}
 	for s.i < len(s.data) {
+		s.i = skipPlain(s.data, s.i)
+		if s.i == len(s.data) {
+			return false
+		}
 		c := s.data[s.i]
 		s.i++
 		switch {
@@ -426,6 +443,25 @@ func (s *scanner) str() bool {
 		}
 	}
 	return false
+}
+
+// strStop marks the bytes that end a run of plain bytes inside a JSON string.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// skipPlain returns the index of the first byte of data from i on that ends
+// a run of plain string bytes, or len(data): the hot loop of str, kept in
+// locals.
+func skipPlain(data []byte, i int) int {
+	for i < len(data) && !strStop[data[i]] {
+		i++
+	}
+	return i
 }
 
 // number skips a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -202,14 +203,32 @@ func Get[T any](s *Session, key string) (T, bool) {
 }
 
 // GetString returns the string under key, or "".
-func (s *Session) GetString(key string) string { v, _ := Get[string](s, key); return v }
+func (s *Session) GetString(key string) string {
+	if v, ok := plainJSONString(s.Raw(key)); ok {
+		return v
+	}
+	v, _ := Get[string](s, key)
+	return v
+}
 
 // GetInt returns the int under key, or 0.
-func (s *Session) GetInt(key string) int { v, _ := Get[int](s, key); return v }
+func (s *Session) GetInt(key string) int {
+	if v, ok := plainJSONInt(s.Raw(key)); ok && int64(int(v)) == v {
+		return int(v)
+	}
+	v, _ := Get[int](s, key)
+	return v
+}
 
 // GetInt64 returns the int64 under key, or 0. Every int64 survives the round
 // trip exactly.
-func (s *Session) GetInt64(key string) int64 { v, _ := Get[int64](s, key); return v }
+func (s *Session) GetInt64(key string) int64 {
+	if v, ok := plainJSONInt(s.Raw(key)); ok {
+		return v
+	}
+	v, _ := Get[int64](s, key)
+	return v
+}
 
 // GetFloat64 returns the number under key, or 0.
 func (s *Session) GetFloat64(key string) float64 { v, _ := Get[float64](s, key); return v }
@@ -227,7 +246,7 @@ func (s *Session) GetBytes(key string) []byte { v, _ := Get[[]byte](s, key); ret
 // Set stores value under key as its JSON (encoding/json). It returns the
 // marshalling error, if any, and then leaves the session unchanged.
 func (s *Session) Set(key string, value any) error {
-	raw, err := json.Marshal(value)
+	raw, err := marshalJSON(value)
 	if err != nil {
 		return err
 	}
@@ -387,4 +406,63 @@ func (s *Session) commitLines() ([]string, error) {
 	s.st.sealed = lines
 	s.saved, s.dirty, s.reseal = s.st, false, false
 	return lines, nil
+}
+
+// The shortcuts below give exactly what encoding/json gives for the simplest
+// and most common values, without its reflection: they keep a request that
+// reads a counter and writes it back cheap. Anything else goes to
+// encoding/json.
+
+// plainJSONString returns the string raw holds when it is a JSON string of
+// printable ASCII without escapes, which encoding/json decodes unchanged.
+func plainJSONString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(raw[1 : len(raw)-1]), true
+}
+
+// plainJSONInt returns the integer raw holds when it is an optional minus and
+// 1 to 18 digits without a leading zero: a number encoding/json decodes into an
+// int64 as strconv does, and that cannot overflow.
+func plainJSONInt(raw []byte) (int64, bool) {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 || digits[0] == '0' && len(digits) > 1 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(raw) {
+		n = -n
+	}
+	return n, true
+}
+
+// marshalJSON is json.Marshal, with the same output, cheaper for ints, bools
+// and plain strings.
+func marshalJSON(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case int:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(nil, v, 10), nil
+	case bool:
+		return strconv.AppendBool(nil, v), nil
+	case string:
+		return appendJSONString(nil, v), nil
+	}
+	return json.Marshal(v)
 }

@@ -21,7 +21,7 @@ const (
 const envKeys = "COOKIESESSION_KEYS"
 
 // maxStdin bounds what is read from stdin: far more than any key ring, Cookie
-// header or session (the payload is capped at 256 KiB) needs.
+// header or session (the payload is capped at 250,000 bytes) needs.
 const maxStdin = 4 << 20
 
 // A command is one subcommand of the tool.

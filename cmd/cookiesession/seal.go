@@ -148,7 +148,7 @@ print the sizes as JSON:
 
   values_bytes   the values as compact JSON
   sealed_bytes   the sealed value (JWE or JWS compact), null when the payload
-                 is over the 256 KiB plaintext cap
+                 is over the 250,000-byte plaintext cap
   compressed     whether DEFLATE was used (--compress, when it saves bytes)
   cookies        cookies needed, null when more than 9
   header_bytes   bytes in the Cookie header ("NAME=…; NAME.1=…"), null when
