@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -378,6 +379,10 @@ func TestKeysReplaceConcurrent(t *testing.T) {
 		for i := 0; !stop.Load(); i++ {
 			holder.Replace(rings[i%len(rings)])
 			replaced.Add(1)
+			// GOOS=js and wasip1 run goroutines on one thread without
+			// preemption: without a yield this loop would starve the
+			// openers and never stop.
+			runtime.Gosched()
 		}
 	}()
 	var opened atomic.Int64
@@ -409,6 +414,7 @@ func TestKeysReplaceConcurrent(t *testing.T) {
 				}
 				primaries.Store(info.KeyID, true)
 				opened.Add(1)
+				runtime.Gosched() // interleave with Replace on one thread too
 			}
 		}()
 	}
