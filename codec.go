@@ -404,7 +404,11 @@ func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
 	}
 	d := c.keys()
 	header := sealed[:dots[0]]
-	entry, ok := d.byHeader[header]
+	// The primary key's header, by far the most common, without hashing it.
+	entry, ok := headerEntry{d.primary, false}, header == d.primary.header
+	if !ok {
+		entry, ok = d.byHeader[header]
+	}
 	if !ok {
 		return nil, c.headerError(d, header)
 	}

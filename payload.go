@@ -1,9 +1,11 @@
 package cookiesession
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -67,37 +69,76 @@ func appendPayload(b []byte, p *Payload) []byte {
 		b = append(b, `,"rm":false`...)
 	}
 	b = append(b, `,"v":{`...)
-	var onStack [32]string // most sessions: no allocation to sort the keys
-	keys := onStack[:0]
+	// The members sorted by name, collected on the stack for most sessions
+	// and without a second lookup of each.
+	var onStack [32]member
+	members := onStack[:0]
 	if len(p.Values) > len(onStack) {
-		keys = make([]string, 0, len(p.Values))
+		members = make([]member, 0, len(p.Values))
 	}
-	for k := range p.Values {
-		keys = append(keys, k)
+	for k, v := range p.Values {
+		members = append(members, member{k, v})
 	}
-	slices.Sort(keys)
-	for i, k := range keys {
+	if len(members) > len(onStack) {
+		slices.SortFunc(members, func(x, y member) int { return strings.Compare(x.name, y.name) })
+	} else {
+		// An insertion sort of their indexes: a few, and small to move.
+		var order [len(onStack)]uint8
+		for i := range members {
+			j := i
+			for ; j > 0 && members[i].name < members[order[j-1]].name; j-- {
+				order[j] = order[j-1]
+			}
+			order[j] = uint8(i)
+		}
+		for i, o := range order[:len(members)] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendMember(b, members[o])
+		}
+		return append(b, "}}"...)
+	}
+	for i, m := range members {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = append(b, p.Values[k]...)
+		b = appendMember(b, m)
 	}
 	return append(b, "}}"...)
 }
 
+func appendMember(b []byte, m member) []byte {
+	b = appendJSONString(b, m.name)
+	b = append(b, ':')
+	return append(b, m.value...)
+}
+
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
 // appendJSONString appends s as a JSON string, escaped as encoding/json does.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
+	if !jsonVerbatim(s) {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// jsonVerbatim reports whether encoding/json writes s between quotes as it
+// is, escaping nothing.
+func jsonVerbatim(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // parsePayload reads the JSON of a payload strictly. The values alias data,
@@ -317,9 +358,6 @@ func (s *scanner) values() (map[string]json.RawMessage, bool) {
 		if !ok {
 			return nil, false
 		}
-		if _, dup := m[name]; dup {
-			return nil, false
-		}
 		s.space()
 		if !s.consume(':') {
 			return nil, false
@@ -329,7 +367,10 @@ func (s *scanner) values() (map[string]json.RawMessage, bool) {
 		if !s.value(0) {
 			return nil, false
 		}
-		m[name] = s.data[start:s.i:s.i]
+		n := len(m)
+		if m[name] = s.data[start:s.i:s.i]; len(m) == n {
+			return nil, false // a repeated name: the map did not grow
+		}
 	}
 }
 
@@ -353,96 +394,123 @@ func alias(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) 
 
 // value skips one JSON value, checking it.
 func (s *scanner) value(depth int) bool {
-	if depth > maxJSONDepth || s.i >= len(s.data) {
-		return false
-	}
-	switch c := s.data[s.i]; {
-	case c == '"':
-		return s.str()
-	case c == '{':
-		s.i++
-		for first := true; ; first = false {
-			s.space()
-			if s.consume('}') {
-				return true
-			}
-			if !first && !(s.consume(',') && s.spaceThen()) {
-				return false
-			}
-			if !s.str() {
-				return false
-			}
-			s.space()
-			if !s.consume(':') {
-				return false
-			}
-			s.space()
-			if !s.value(depth + 1) {
-				return false
-			}
-		}
-	case c == '[':
-		s.i++
-		for first := true; ; first = false {
-			s.space()
-			if s.consume(']') {
-				return true
-			}
-			if !first && !(s.consume(',') && s.spaceThen()) {
-				return false
-			}
-			if !s.value(depth + 1) {
-				return false
-			}
-		}
-	case c == '-' || '0' <= c && c <= '9':
-		return s.number()
-	default:
-		return s.literal("true") || s.literal("false") || s.literal("null")
-	}
+	var ok bool
+	s.i, ok = skipValue(s.data, s.i, depth)
+	return ok
 }
 
 // str skips a JSON string, checking escapes and control characters.
 func (s *scanner) str() bool {
-	if !s.consume('"') {
-		return false
+	var ok bool
+	s.i, ok = skipString(s.data, s.i)
+	return ok
+}
+
+// The hot loops of the scanner are functions of the data and an index,
+// which stay in registers, rather than methods that go through s.i in memory.
+
+// skipValue returns the end of the JSON value at data[i], and whether there
+// is a valid one there, nested at most maxJSONDepth deep.
+func skipValue(data []byte, i, depth int) (int, bool) {
+	if depth > maxJSONDepth || i >= len(data) {
+		return i, false
 	}
-	for s.i < len(s.data) {
-		s.i = skipPlain(s.data, s.i)
-		if s.i == len(s.data) {
-			return false
+	var ok bool
+	switch c := data[i]; {
+	case c == '"':
+		return skipString(data, i)
+	case c == '{':
+		i++
+		for first := true; ; first = false {
+			i = skipSpace(data, i)
+			if i < len(data) && data[i] == '}' {
+				return i + 1, true
+			}
+			if !first {
+				if i >= len(data) || data[i] != ',' {
+					return i, false
+				}
+				i = skipSpace(data, i+1)
+			}
+			if i, ok = skipString(data, i); !ok {
+				return i, false
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != ':' {
+				return i, false
+			}
+			if i, ok = skipValue(data, skipSpace(data, i+1), depth+1); !ok {
+				return i, false
+			}
 		}
-		c := s.data[s.i]
-		s.i++
-		switch {
+	case c == '[':
+		i++
+		for first := true; ; first = false {
+			i = skipSpace(data, i)
+			if i < len(data) && data[i] == ']' {
+				return i + 1, true
+			}
+			if !first {
+				if i >= len(data) || data[i] != ',' {
+					return i, false
+				}
+				i = skipSpace(data, i+1)
+			}
+			if i, ok = skipValue(data, i, depth+1); !ok {
+				return i, false
+			}
+		}
+	case c == '-' || '0' <= c && c <= '9':
+		return skipNumber(data, i)
+	}
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit {
+			return i + len(lit), true
+		}
+	}
+	return i, false
+}
+
+// skipString returns the end of the JSON string at data[i], and whether
+// there is a valid one there: escapes and control characters checked.
+func skipString(data []byte, i int) (int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return i, false
+	}
+	for i++; ; {
+		if i = skipPlain(data, i); i >= len(data) {
+			return i, false
+		}
+		switch c := data[i]; {
 		case c == '"':
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			if s.i >= len(s.data) {
-				return false
+			return i + 1, true
+		case c < 0x20 || i+1 >= len(data):
+			return i, false
+		}
+		switch data[i+1] { // after a backslash
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if len(data)-i < 6 {
+				return i, false
 			}
-			e := s.data[s.i]
-			s.i++
-			switch e {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(s.data)-s.i < 4 {
-					return false
+			for _, h := range data[i+2 : i+6] {
+				if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+					return i, false
 				}
-				for _, h := range s.data[s.i : s.i+4] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				s.i += 4
-			default:
-				return false
 			}
+			i += 6
+		default:
+			return i, false
 		}
 	}
-	return false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && data[i] <= ' ' && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // strStop marks the bytes that end a run of plain bytes inside a JSON string.
@@ -455,44 +523,66 @@ var strStop = func() (t [256]bool) {
 }()
 
 // skipPlain returns the index of the first byte of data from i on that ends
-// a run of plain string bytes, or len(data): the hot loop of str, kept in
-// locals.
+// a run of plain string bytes, or len(data): the hot loop of the scanner. It
+// looks at eight bytes a step while none of them is '"', '\\' or a control
+// character.
 func skipPlain(data []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		q, bs := x^('"'*ones), x^('\\'*ones)
+		// Each term is non-zero exactly when a byte of x is a quote, a
+		// backslash or under 0x20 (the classic "has zero byte" tests).
+		if ((q-ones)&^q|(bs-ones)&^bs|(x-0x20*ones)&^x)&highs != 0 {
+			break
+		}
+	}
 	for i < len(data) && !strStop[data[i]] {
 		i++
 	}
 	return i
 }
 
-// number skips a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() bool {
-	s.consume('-')
+// skipNumber returns the end of the JSON number at data[i], and whether
+// there is a valid one there: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipNumber(data []byte, i int) (int, bool) {
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
 	switch {
-	case s.consume('0'):
-	case s.i < len(s.data) && '1' <= s.data[s.i] && s.data[s.i] <= '9':
-		s.digits()
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && '1' <= data[i] && data[i] <= '9':
+		i = skipDigits(data, i)
 	default:
-		return false
+		return i, false
 	}
-	if s.consume('.') && !s.digits() {
-		return false
-	}
-	if s.consume('e') || s.consume('E') {
-		if !s.consume('+') {
-			s.consume('-')
+	if i < len(data) && data[i] == '.' {
+		j := skipDigits(data, i+1)
+		if j == i+1 {
+			return j, false
 		}
-		if !s.digits() {
-			return false
-		}
+		i = j
 	}
-	return true
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := skipDigits(data, i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
 }
 
-// digits skips one or more digits and reports whether there was one.
-func (s *scanner) digits() bool {
-	start := s.i
-	for s.i < len(s.data) && '0' <= s.data[s.i] && s.data[s.i] <= '9' {
-		s.i++
+// skipDigits returns the index of the first byte from data[i] on that is not
+// a digit.
+func skipDigits(data []byte, i int) int {
+	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+		i++
 	}
-	return s.i > start
+	return i
 }

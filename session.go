@@ -462,7 +462,9 @@ func marshalJSON(v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(nil, v), nil
 	case string:
-		return appendJSONString(nil, v), nil
+		if jsonVerbatim(v) {
+			return appendJSONString(make([]byte, 0, len(v)+2), v), nil
+		}
 	}
 	return json.Marshal(v)
 }

@@ -1,0 +1,150 @@
+package cookiesession
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The fast paths added for speed must agree with what they replace: the
+// scanner with encoding/json, chunkCookies with CookieLookup, the Session
+// shortcuts with encoding/json, badChar with a byte-by-byte loop.
+
+var jsonSeeds = []string{
+	`0`, `-0`, `1`, `-12.5e+3`, `1E5`, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `1.5e-`,
+	`""`, `"a"`, `"\u00e9\n\"\\\/\b\f\r\t"`, `"\u12"`, `"\x"`, "\"\x01\"", `"unterminated`, `"\`,
+	"\"\xff\xfe\"", `true`, `false`, `null`, `tru`, `nul`, `True`,
+	`[]`, `[1,2]`, `[1,]`, `[,1]`, `[ 1 , "a" , [ ] , { } ]`, `[1 2]`,
+	`{}`, `{"a":1}`, `{"a":1,}`, `{,"a":1}`, `{"a" : [ {"b":null} ] , "c":"d"}`, `{"a"}`, `{a:1}`, `{"a":1 "b":2}`,
+	`{"cart":[{"sku":"SKU-00001-x","qty":1,"price":12.5}],"n":-3}`,
+}
+
+// TestSkipValueMatchesEncodingJSON feeds the scanner and json.Valid the same
+// inputs: they must agree on every one.
+func TestSkipValueMatchesEncodingJSON(t *testing.T) {
+	for _, in := range jsonSeeds {
+		checkSkipValue(t, []byte(in))
+		checkSkipValue(t, []byte(in+` `))
+	}
+	deep := strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1)
+	if _, ok := skipValue([]byte(deep), 0, 0); !ok {
+		t.Errorf("%d levels refused", maxJSONDepth+1)
+	}
+	deeper := "[" + deep + "]"
+	if _, ok := skipValue([]byte(deeper), 0, 0); ok {
+		t.Errorf("%d levels accepted", maxJSONDepth+2)
+	}
+}
+
+func checkSkipValue(t testing.TB, in []byte) {
+	t.Helper()
+	end, ok := skipValue(in, 0, 0)
+	got := ok && skipSpace(in, end) == len(in)
+	want := json.Valid(in) && len(in) > 0 && !isJSONSpace(in[0]) && bytes.Count(in, []byte("[")) <= maxJSONDepth
+	if got != want {
+		t.Fatalf("skipValue(%q) = %d, %v; json.Valid %v", in, end, ok, json.Valid(in))
+	}
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func FuzzSkipValue(f *testing.F) {
+	for _, in := range jsonSeeds {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if bytes.Count(in, []byte("[")) > maxJSONDepth || bytes.Count(in, []byte("{")) > maxJSONDepth {
+			return // the depth limits differ
+		}
+		checkSkipValue(t, in)
+	})
+}
+
+// TestChunkCookiesMatchesCookieLookup compares the Manager's lookup with
+// CookieLookup on every chunk name, for headers with duplicates, quotes,
+// stray names and other cookies.
+func TestChunkCookiesMatchesCookieLookup(t *testing.T) {
+	headers := [][]string{
+		nil,
+		{""},
+		{"s=1"},
+		{"s=1; s.1=2; s.2=3"},
+		{"a=b; s=1; s=2", "s.1=x"},
+		{`s="quoted"; s.8=last; s.9=over; s.10=x; s.x=y; s.=z; ss=no; s1=no`},
+		{"s.3=a; s.3=b; s.3=c; s=1"},
+		{"  s = spaced ; s.1=ok;;; =v; s"},
+		{"s=" + strings.Repeat("v", 5000)},
+	}
+	for _, h := range headers {
+		want := CookieLookup("s", h...)
+		jar := chunkCookies{name: "s"}
+		jar.add(h)
+		for i := range MaxChunksLimit {
+			name := ChunkName("s", i)
+			if got, want := jar.lookup(name), want(name); !slices.Equal(got, want) {
+				t.Errorf("%q: lookup(%s) = %q, CookieLookup %q", h, name, got, want)
+			}
+		}
+	}
+}
+
+// TestSessionShortcuts compares GetInt, GetInt64, GetString and Set with what
+// encoding/json makes of the same values.
+func TestSessionShortcuts(t *testing.T) {
+	raws := []string{
+		`0`, `-0`, `7`, `-42`, `123456789012345678`, `1234567890123456789`, `9223372036854775807`,
+		`9223372036854775808`, `-9223372036854775808`, `1.0`, `1e3`, `01`, `-`, `""`, `"7"`, `null`, `true`,
+		`"plain"`, `"tab\there"`, `"caf\u00e9"`, "\"caf\xc3\xa9\"", "\"bad \xff\"", `"\u0041"`, `"<&>"`, `"a\"b"`,
+	}
+	for _, raw := range raws {
+		var i int
+		errInt := json.Unmarshal([]byte(raw), &i)
+		if v, ok := plainJSONInt([]byte(raw)); ok && (errInt != nil || int64(i) != v) {
+			t.Errorf("plainJSONInt(%s) = %d; encoding/json %d, %v", raw, v, i, errInt)
+		}
+		var s string
+		errStr := json.Unmarshal([]byte(raw), &s)
+		if v, ok := plainJSONString([]byte(raw)); ok && (errStr != nil || s != v) {
+			t.Errorf("plainJSONString(%s) = %q; encoding/json %q, %v", raw, v, s, errStr)
+		}
+	}
+	values := []any{0, -1, 42, math.MaxInt64, math.MinInt64, int64(-7), true, false, "", "plain", "<script>", "a\"b\\c",
+		"caf\u00e9", "bad \xff", "line\u2028sep", "\x00\x1f\x7f", 1.5, nil, []int{1}, map[string]int{"a": 1}}
+	for _, v := range values {
+		want, errWant := json.Marshal(v)
+		got, err := marshalJSON(v)
+		if !bytes.Equal(got, want) || (err == nil) != (errWant == nil) {
+			t.Errorf("marshalJSON(%#v) = %s, %v; json.Marshal %s, %v", v, got, err, want, errWant)
+		}
+	}
+}
+
+// TestBadChar compares badChar with the plain loop for a bad byte at every
+// position of values of every length up to 40.
+func TestBadChar(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		clean := strings.Repeat("aZ09-_.", 6)[:n]
+		if got := badChar(clean); got != -1 {
+			t.Fatalf("badChar(%q) = %d", clean, got)
+		}
+		for pos := 0; pos < n; pos++ {
+			for _, c := range []byte{0, ' ', '+', '/', '=', '~', 0x7f, 0x80, 0xff} {
+				b := []byte(clean)
+				b[pos] = c
+				if got := badChar(string(b)); got != pos {
+					t.Fatalf("badChar(%q) = %d, want %d", b, got, pos)
+				}
+			}
+		}
+	}
+	for c := range 256 {
+		want := !(isBase64URL(byte(c)) || c == '.')
+		if got := badChar(fmt.Sprintf("abcdefgh%c", c)) == 8; got != want && c < 0x80 {
+			t.Errorf("byte %#x: bad %v", c, got)
+		}
+	}
+}
