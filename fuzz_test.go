@@ -179,7 +179,7 @@ func FuzzRoundTrip(f *testing.F) {
 	// The values of the ok vectors as raw JSON seeds.
 	for _, v := range fxLoadVectors(f) {
 		if vals, ok := v.fields["values"]; ok {
-			f.Add("user", "alice", int64(-1), -0.0, true, []byte(vals), "cart", uint8(1))
+			f.Add("user", "alice", int64(-1), math.Copysign(0, -1), true, []byte(vals), "cart", uint8(1))
 		}
 	}
 	f.Add("", "", int64(0), 0.0, false, []byte("null"), "", uint8(0))

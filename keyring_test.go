@@ -145,7 +145,10 @@ func TestParseKeyRingErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ecD := ecKey.D.Bytes()
+	ecD, err := ecKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rsaD := rsaKey.D.Bytes()
 	good := `{"kty":"oct","kid":"good","k":"` + k + `"}`
 	for _, tc := range []struct {

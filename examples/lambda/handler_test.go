@@ -146,6 +146,7 @@ func TestSessionCarriesOver(t *testing.T) {
 		t.Fatalf("after login: %+v (id was %s)", st, id)
 	}
 	resp, st = c.do("get-root.json", nil)
+	wantStatus(t, resp, http.StatusOK)
 	if st.User != "alice" || st.Visits != 4 || st.Session.Fresh {
 		t.Fatalf("after login, visit: %+v", st)
 	}
