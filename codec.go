@@ -82,8 +82,8 @@ type CodecConfig struct {
 	// Mode is Encrypted (the default value) or Signed.
 	Mode Mode
 
-	// Compress enables DEFLATE of the payload when it makes the sealed value
-	// shorter. It is off by default: when secret values and values an attacker
+	// Compress enables DEFLATE of a payload of at least MinCompressBytes when
+	// it makes the sealed value shorter. It is off by default: when secret values and values an attacker
 	// chooses share a cookie, compression leaks the secrets through the
 	// cookie's length (as CRIME and BREACH did). It needs Encrypted mode.
 	Compress bool
@@ -273,7 +273,7 @@ func (c *Codec) Seal(p *Payload) (string, error) {
 		return key.sign(buf.b), nil
 	}
 	header, plaintext := key.header, buf.b
-	if c.cfg.Compress {
+	if c.cfg.Compress && len(buf.b) >= MinCompressBytes {
 		zbuf := getBuffer()
 		defer putBuffer(zbuf)
 		// Compress only when the sealed value gets shorter, the longer

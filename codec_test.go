@@ -875,15 +875,20 @@ func TestCompressOnlyWhenShorter(t *testing.T) {
 	compressedOnce, plainOnce, marginal := false, false, 0
 	for seed := uint64(0); seed < 12; seed++ {
 		r := mrand.New(mrand.NewPCG(seed, 1))
-		// From incompressible (random printable text, random id, times
-		// with few common digits) to compressible, two bytes at a time:
-		// some payloads compress by only a few bytes.
-		for rep := 0; rep < 30; rep++ {
-			var b strings.Builder
-			for range 40 {
-				b.WriteByte(printable[r.IntN(len(printable))])
+		// From incompressible (random bytes 0x20-0xff, which a raw JSON
+		// string may hold; a random id; times with few common digits) to
+		// compressible, two bytes at a time: some payloads compress by only
+		// a few bytes.
+		for rep := 0; rep < 40; rep++ {
+			raw := []byte{'"'}
+			for len(raw) < MinCompressBytes {
+				if c := byte(0x20 + r.IntN(0xe0)); c != '"' && c != '\\' {
+					raw = append(raw, c)
+				}
 			}
-			p := fxPayload(t, map[string]any{"v": b.String() + strings.Repeat("xy", rep)})
+			raw = append(append(raw, strings.Repeat("xy", rep)...), '"')
+			p := fxPayload(t, map[string]any{})
+			p.Values = map[string]json.RawMessage{"v": raw}
 			p.ID = fxRandomText(40, seed*100+uint64(rep))
 			p.IssuedAt = fxNow.Add(-86399 * time.Second)
 			p.LastActivity = fxNow.Add(-7777 * time.Second)
@@ -910,6 +915,26 @@ func TestCompressOnlyWhenShorter(t *testing.T) {
 	}
 	if !compressedOnce || !plainOnce || marginal == 0 {
 		t.Fatalf("compressed %v, plain %v, marginal cases %d: the test did not cover every side", compressedOnce, plainOnce, marginal)
+	}
+}
+
+// TestCompressSkipsSmallPayloads: a payload under MinCompressBytes is sealed
+// uncompressed even when DEFLATE would shorten it; one at the bound is tried.
+func TestCompressSkipsSmallPayloads(t *testing.T) {
+	z := fxCodec(t, CodecConfig{Compress: true})
+	for _, n := range []int{MinCompressBytes - 1, MinCompressBytes} {
+		var p *Payload
+		for pad := 0; ; pad++ {
+			p = fxPayload(t, map[string]any{"v": strings.Repeat("a", pad)})
+			if len(appendPayload(nil, p)) == n {
+				break
+			}
+		}
+		_, info, err := z.Open(fxSeal(t, z, p), fxNow)
+		fxCheckErr(t, err, nil)
+		if want := n >= MinCompressBytes; info.Compressed != want {
+			t.Errorf("payload of %d bytes: compressed %v, want %v", n, info.Compressed, want)
+		}
 	}
 }
 

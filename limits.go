@@ -51,6 +51,14 @@ const (
 	// and other stock JOSE libraries with the same cap.
 	MaxPlaintextBytes = 250_000
 
+	// MinCompressBytes is the smallest JSON payload that CodecConfig.Compress
+	// tries to compress. Below it DEFLATE saves a few dozen bytes at most (a
+	// dynamic Huffman block spends 40 to 90 bytes on its own code tables;
+	// measured on typical sessions: 117 bytes to 108, 207 to 141) while such
+	// a session fits one cookie either way, so the compressor's time is not
+	// worth spending on every save.
+	MinCompressBytes = 256
+
 	// DefaultClockSkew is the default for [Limits.ClockSkew].
 	DefaultClockSkew = 30 * time.Second
 
