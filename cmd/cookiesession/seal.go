@@ -62,31 +62,11 @@ func (sf *sealFlags) when(e *env) time.Time {
 }
 
 func runSeal(e *env, args []string) error {
-	fs := e.flagSet()
-	var cf codecFlags
-	var sf sealFlags
-	cf.register(fs, withCompress|withTime|withLimits)
-	sf.register(fs)
-	fs.StringVar(&sf.id, "id", "", "session `ID` (1 to 64 base64url characters; default: random)")
-	asJSON := fs.Bool("json", false, "print JSON (id, kid, times, cookies, header_bytes) instead of NAME=VALUE lines")
-	if _, err := e.parse(fs, args, 0); err != nil {
-		return err
-	}
-	if err := cf.check(); err != nil {
-		return err
-	}
-	if err := sf.check(); err != nil {
-		return err
-	}
-	codec, err := cf.codec(e)
-	if err != nil {
-		return err
-	}
-	values, err := e.readValues()
-	if err != nil {
-		return err
-	}
-	p, err := newPayload(codec, sf.id, sf.when(e), values)
+	var asJSON *bool
+	codec, sf, p, _, err := prepareSeal(e, args, func(fs *flag.FlagSet, sf *sealFlags) {
+		fs.StringVar(&sf.id, "id", "", "session `ID` (1 to 64 base64url characters; default: random)")
+		asJSON = fs.Bool("json", false, "print JSON (id, kid, times, cookies, header_bytes) instead of NAME=VALUE lines")
+	})
 	if err != nil {
 		return err
 	}
@@ -162,30 +142,43 @@ It exits 0 whether or not the session fits: the question was answered.`,
 	run: runSize,
 }
 
-func runSize(e *env, args []string) error {
+// prepareSeal parses the flags that seal and size share (plus those extra
+// registers), builds the codec and reads the values on stdin into a payload.
+func prepareSeal(e *env, args []string, extra func(*flag.FlagSet, *sealFlags)) (*cs.Codec, *sealFlags, *cs.Payload, map[string]json.RawMessage, error) {
 	fs := e.flagSet()
 	var cf codecFlags
-	var sf sealFlags
+	sf := new(sealFlags)
 	cf.register(fs, withCompress|withTime|withLimits)
 	sf.register(fs)
+	if extra != nil {
+		extra(fs, sf)
+	}
 	if _, err := e.parse(fs, args, 0); err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
 	if err := cf.check(); err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
 	if err := sf.check(); err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
 	codec, err := cf.codec(e)
 	if err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
 	values, err := e.readValues()
 	if err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
-	p, err := newPayload(codec, "", sf.when(e), values)
+	p, err := newPayload(codec, sf.id, sf.when(e), values)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return codec, sf, p, values, nil
+}
+
+func runSize(e *env, args []string) error {
+	codec, sf, p, values, err := prepareSeal(e, args, nil)
 	if err != nil {
 		return err
 	}
