@@ -50,7 +50,7 @@ async function main() {
       ;({ plaintext } = await compactDecrypt(sealed, key, {
         keyManagementAlgorithms: ['dir'],
         contentEncryptionAlgorithms: ['A256GCM'],
-        maxDecompressedLength: 256 << 10,
+        maxDecompressedLength: 250000, // MaxPlaintextBytes
       }))
       break
     }
