@@ -148,8 +148,11 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 	if cfg.Purpose == "" {
 		cfg.Purpose = cfg.Name
 	}
-	if cfg.Keys == nil || cfg.Keys.KeyRing() == nil {
+	if cfg.Keys == nil {
 		return nil, configErrorf("no key ring (Keys is nil)")
+	}
+	if ring := cfg.Keys.KeyRing(); ring == nil || len(ring.keys) == 0 {
+		return nil, configErrorf("the key ring has no keys (make one with ParseKeyRing, NewKeyRing or GenerateKey)")
 	}
 	if cfg.Mode != Encrypted && cfg.Mode != Signed {
 		return nil, configErrorf("unknown mode %v", cfg.Mode)
@@ -204,10 +207,15 @@ func (c *Codec) Config() CodecConfig { return c.cfg }
 
 // keys returns the content keys of the ring in force, deriving them when the
 // ring changed.
+// It returns nil when the source gives no ring or an empty one (a custom
+// KeySource gone wrong): nothing is sealed or opened then.
 func (c *Codec) keys() *derivedRing {
 	ring := c.cfg.Keys.KeyRing()
 	if d := c.derived.Load(); d != nil && d.ring == ring {
 		return d
+	}
+	if ring == nil || len(ring.keys) == 0 {
+		return nil
 	}
 	d := deriveRing(ring, c.cfg.Mode, c.cfg.Purpose)
 	c.derived.Store(d)
@@ -268,7 +276,11 @@ func (c *Codec) Seal(p *Payload) (string, error) {
 	if len(buf.b) > MaxPlaintextBytes {
 		return "", &SizeError{What: "plaintext", Size: len(buf.b), Budget: MaxPlaintextBytes}
 	}
-	key := c.keys().primary
+	d := c.keys()
+	if d == nil {
+		return "", errNoKeys
+	}
+	key := d.primary
 	if c.cfg.Mode == Signed {
 		return key.sign(buf.b), nil
 	}
@@ -403,6 +415,9 @@ func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
 		return nil, invalidf("%d segments, want %d", ndots+1, want+1)
 	}
 	d := c.keys()
+	if d == nil {
+		return nil, invalidf("no key ring in force")
+	}
 	header := sealed[:dots[0]]
 	// The primary key's header, by far the most common, without hashing it.
 	entry, ok := headerEntry{d.primary, false}, header == d.primary.header
@@ -534,7 +549,7 @@ func (c *Codec) checkTime(p *Payload, now time.Time) error {
 		return invalidf("issued %ds in the future, beyond the clock skew", iat-t)
 	case lat > t+skew:
 		return invalidf("last activity %ds in the future, beyond the clock skew", lat-t)
-	case !c.cfg.NotBefore.IsZero() && iat < c.cfg.NotBefore.Unix():
+	case !c.cfg.NotBefore.IsZero() && iat < ceilUnix(c.cfg.NotBefore):
 		return expiredf("issued before the not-before instant")
 	case t >= exp:
 		return expiredf("expired %ds ago", t-exp)
@@ -544,6 +559,18 @@ func (c *Codec) checkTime(p *Payload, now time.Time) error {
 		return expiredf("idle for %ds", t-lat)
 	}
 	return nil
+}
+
+// errNoKeys is what Seal returns when the KeySource gives no key.
+var errNoKeys = &reasonError{ErrConfig, "the key source gives no key: nothing can be sealed"}
+
+// ceilUnix returns t in Unix seconds, rounded up: issued-at is whole seconds,
+// so a session issued in the same second as NotBefore but before it is caught.
+func ceilUnix(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return t.Unix() + 1
+	}
+	return t.Unix()
 }
 
 // Expiry returns the expiry claim for a session issued at iat and last active

@@ -871,7 +871,6 @@ func TestSealedForm(t *testing.T) {
 func TestCompressOnlyWhenShorter(t *testing.T) {
 	plain := fxCodec(t, CodecConfig{})
 	z := fxCodec(t, CodecConfig{Compress: true})
-	const printable = "!#$%()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 	compressedOnce, plainOnce, marginal := false, false, 0
 	for seed := uint64(0); seed < 12; seed++ {
 		r := mrand.New(mrand.NewPCG(seed, 1))

@@ -49,6 +49,9 @@
 //   - Concurrent requests of one client each write their own result: the last
 //     response wins.
 //   - Signed mode hides nothing from the user.
+//   - AES-GCM with random nonces bounds one content key to about 2^32 seals
+//     across the fleet (NIST SP 800-38D): rotate keys before that, about 50
+//     days at 1,000 seals a second.
 //
 // # Key rotation
 //
@@ -75,6 +78,7 @@ package cookiesession
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -163,8 +167,9 @@ type Config struct {
 	// Limits bound sizes and clock skew; see [Limits].
 	Limits Limits
 
-	// NotBefore, when not zero, invalidates every session issued before it.
-	// The default value is the zero time.
+	// NotBefore, when not zero, invalidates every session issued before it,
+	// compared in whole seconds rounded up (a session issued in the same
+	// second is invalid too). The default value is the zero time.
 	NotBefore time.Time
 
 	// Now is the clock. The default value is time.Now.
@@ -401,7 +406,16 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 		// holds, which is nothing for a new session.
 		return m.expire(s.present, 0), nil
 	case s.dirty || s.reseal:
-		return m.seal(s)
+		lines, err := m.seal(s)
+		if err != nil && !s.dirty {
+			// Only a re-seal (an old key, a touch) failed, typically a cookie
+			// now larger under another key id or without compression. The
+			// client keeps the cookie it has; nothing the application did is
+			// lost, so it must not cost the request a 500.
+			m.cfg.ErrorLog(nil, fmt.Errorf("cookiesession: re-seal skipped, the client keeps its cookie: %w", err))
+			return nil, nil
+		}
+		return lines, err
 	case s.loadErr != nil:
 		return m.expire(s.present, 0), nil
 	}
@@ -416,14 +430,27 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	if iat.IsZero() {
 		iat = now.Truncate(time.Second)
 	}
+	// A session issued by a server whose clock is ahead (within the skew)
+	// keeps its issued-at; last activity never goes before it, or the cookie
+	// would break iat <= lat and open nowhere.
+	lat := now
+	if lat.Before(iat) {
+		lat = iat
+	}
+	exp := m.codec.Expiry(iat, lat)
+	if exp.Unix() <= lat.Unix() {
+		// The lifetime ran out between load and save: nothing could open
+		// a new cookie, so the client's is expired instead.
+		return m.expire(s.present|1, 0), nil
+	}
 	if s.st.id == "" {
 		s.st.id = newSessionID()
 	}
 	p := Payload{
 		ID:           s.st.id,
 		IssuedAt:     iat,
-		LastActivity: now,
-		Expiry:       m.codec.Expiry(iat, now),
+		LastActivity: lat,
+		Expiry:       exp,
 		RememberMe:   s.st.remember,
 		Values:       s.st.values,
 	}
@@ -431,6 +458,9 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Later saves in this response must expire these chunks too when the
+	// session shrinks, not only those the request carried.
+	s.present |= 1<<len(chunks) - 1
 	persistent := s.st.remember == RememberYes || s.st.remember == RememberDefault && !m.cfg.BrowserSession
 	var maxAge []byte // on the stack: each line below is one allocation
 	if persistent {
@@ -468,6 +498,11 @@ func addSetCookies(h http.Header, lines []string) {
 	if !strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store") {
 		h.Set("Cache-Control", "no-store")
 	}
+	addVaryCookie(h)
+}
+
+// addVaryCookie adds Cookie to the Vary header unless it is there (or "*").
+func addVaryCookie(h http.Header) {
 	for _, v := range h.Values("Vary") {
 		for _, f := range strings.Split(v, ",") {
 			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {

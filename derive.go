@@ -25,6 +25,9 @@ import (
 // logs, as the key ring itself.
 func (c *Codec) ExportContentKeys() ([]byte, error) {
 	ring := c.cfg.Keys.KeyRing()
+	if ring == nil || len(ring.keys) == 0 {
+		return nil, errNoKeys
+	}
 	alg, use := "A256GCM", "enc"
 	if c.cfg.Mode == Signed {
 		alg, use = "HS256", "sig"

@@ -20,8 +20,10 @@ var ErrHeadersWritten = errors.New("cookiesession: session changed after the res
 //     that never touches it pays for no decoding and gets no Set-Cookie.
 //   - The Set-Cookie lines (and Cache-Control: no-store and Vary: Cookie) are
 //     added before the first byte of the response: at WriteHeader, the first
-//     Write or Flush, or when next returns without writing. 1xx responses pass
-//     through untouched.
+//     Write or Flush, or when next returns without writing. 1xx responses
+//     other than 101 pass through untouched. A response that loaded the
+//     session carries Vary: Cookie even when it sets no cookie, so a shared
+//     cache never serves one user's page to another.
 //   - When the session cannot be saved (it grew past its budget), the
 //     response is Config.ErrorHandler's (500 by default) instead of next's,
 //     and the client keeps its previous cookie. Call [Session.Save] in the
@@ -112,6 +114,9 @@ func (rs *requestState) commit() bool {
 		return false
 	}
 	rs.sent = lines
+	// The response was made with the session: a shared cache must key it on
+	// the cookie even when no Set-Cookie goes out.
+	addVaryCookie(rs.w.Header())
 	addSetCookies(rs.w.Header(), lines)
 	rs.mu.Unlock()
 	return true
@@ -156,7 +161,7 @@ type responseWriter struct {
 }
 
 func (w *responseWriter) WriteHeader(code int) {
-	if code >= 100 && code < 200 {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols { // 101 is final
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}

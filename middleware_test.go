@@ -157,6 +157,17 @@ func checkNoCookieHeaders(t *testing.T, resp *e2eResp) {
 	}
 }
 
+// checkReadOnly checks a response that loaded the session and wrote no
+// cookie: Vary: Cookie (it depends on the cookie), and no Set-Cookie or
+// Cache-Control of ours.
+func checkReadOnly(t *testing.T, resp *e2eResp) {
+	t.Helper()
+	if len(resp.lines) != 0 || !slices.Equal(resp.header.Values("Vary"), []string{"Cookie"}) || resp.header.Get("Cache-Control") != "" {
+		t.Errorf("want Vary: Cookie and no Set-Cookie or Cache-Control; got %q, Vary %q, Cache-Control %q",
+			resp.lines, resp.header.Values("Vary"), resp.header.Get("Cache-Control"))
+	}
+}
+
 // ---------------------------------------------------------------------------
 
 func TestMiddlewareCounter(t *testing.T) {
@@ -947,7 +958,7 @@ func TestMiddlewareNotModified(t *testing.T) {
 	if resp.status != http.StatusNotModified || resp.body != "" {
 		t.Errorf("304: %d %q", resp.status, resp.body)
 	}
-	checkNoCookieHeaders(t, resp)
+	checkReadOnly(t, resp)
 	resp = get("/etag?touch=1")
 	if resp.status != http.StatusNotModified || resp.body != "" || resp.header.Get("ETag") != `"v1"` {
 		t.Errorf("304 with a change: %d %q", resp.status, resp.body)
@@ -1006,9 +1017,10 @@ func TestMiddlewareUntouched(t *testing.T) {
 		})
 		mux.HandleFunc("/static-silent", func(w http.ResponseWriter, r *http.Request) {})
 	})
-	for _, path := range []string{"/static", "/static-silent", "/read"} {
+	for _, path := range []string{"/static", "/static-silent"} {
 		checkNoCookieHeaders(t, env.get(path))
 	}
+	checkReadOnly(t, env.get("/read"))
 	env.get("/blob?n=7000")
 	good := env.jarHeader()
 	// A cookie due for a touch, one sealed with a key no longer primary, a
@@ -1061,8 +1073,9 @@ func TestMiddlewareVaryAndCacheControl(t *testing.T) {
 		{"set=1&cc=public,%20max-age=600", []string{"Cookie"}, "no-store"},
 		{"set=1&cc=no-store,%20private", []string{"Cookie"}, "no-store, private"},
 		{"destroy=1&vary=Accept-Encoding", []string{"Accept-Encoding", "Cookie"}, "no-store"},
-		// No Set-Cookie: the handler's own headers, untouched.
-		{"vary=Accept-Encoding&cc=public,%20max-age=600", []string{"Accept-Encoding"}, "public, max-age=600"},
+		// No Set-Cookie: the handler's Cache-Control untouched, but the
+		// response was made with the session, so it varies on the cookie.
+		{"vary=Accept-Encoding&cc=public,%20max-age=600", []string{"Accept-Encoding", "Cookie"}, "public, max-age=600"},
 	}
 	for _, tc := range tests {
 		resp := env.get("/h?" + tc.query)

@@ -395,8 +395,9 @@ func OpenKeyFile(path string, opts *KeyFileOptions) (*KeyFile, error) {
 // interval has passed.
 func (f *KeyFile) KeyRing() *KeyRing {
 	if f.now().UnixNano() >= f.next.Load() && f.mu.TryLock() {
-		f.reload()
+		notify, _ := f.reload()
 		f.mu.Unlock()
+		notify()
 	}
 	return f.keys.KeyRing()
 }
@@ -405,46 +406,65 @@ func (f *KeyFile) KeyRing() *KeyRing {
 // was not. It is nil when the ring is unchanged or was replaced.
 func (f *KeyFile) Reload() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.reload()
+	notify, err := f.reload()
+	f.mu.Unlock()
+	notify()
+	return err
 }
 
-func (f *KeyFile) reload() error {
+// reload reads the file, with f.mu held. The callbacks it returns in notify
+// run after the lock is released, so that OnError or OnChange may call
+// Reload or KeyRing.
+func (f *KeyFile) reload() (notify func(), err error) {
+	nothing := func() {}
 	f.next.Store(f.now().Add(f.opts.Interval).UnixNano())
 	b, err := os.ReadFile(f.path)
 	if err != nil {
 		err = configErrorf("key ring file: %v", err)
-		if err.Error() != f.readErr { // report each failure once, not every interval
-			f.readErr = err.Error()
-			f.opts.OnError(err)
+		if err.Error() == f.readErr { // report each failure once, not every interval
+			return nothing, err
 		}
-		return err
+		f.readErr = err.Error()
+		return func() { f.opts.OnError(err) }, err
 	}
 	f.readErr = ""
 	sum := sha256.Sum256(b)
 	if sum == f.hash {
-		return nil
+		return nothing, nil
 	}
 	ring, err := ParseKeyRing(b)
 	if err != nil {
-		if sum != f.bad { // report each bad content once
-			f.bad = sum
-			f.opts.OnError(err)
+		if sum == f.bad { // report each bad content once
+			return nothing, err
 		}
-		return err
+		f.bad = sum
+		return func() { f.opts.OnError(err) }, err
 	}
 	f.hash = sum
 	f.keys.Replace(ring)
-	if f.opts.OnChange != nil {
-		f.opts.OnChange(ring)
+	if f.opts.OnChange == nil {
+		return nothing, nil
 	}
-	return nil
+	return func() { f.opts.OnChange(ring) }, nil
 }
 
 // String names the file and the ring in force.
 func (f *KeyFile) String() string {
 	return "KeyFile(" + f.path + ": " + f.keys.KeyRing().String() + ")"
 }
+
+// GoString is like String.
+func (f *KeyFile) GoString() string { return f.String() }
+
+// Format prints f as String does for every verb, so that no verb prints its
+// fields (the content hash of the key file among them).
+func (f *KeyFile) Format(s fmt.State, verb rune) { io.WriteString(s, f.String()) }
+
+// GoString is like String.
+func (k *Keys) GoString() string { return k.String() }
+
+// Format prints k as String does for every verb.
+func (k *Keys) Format(s fmt.State, verb rune) { io.WriteString(s, k.String()) }
 
 // Mode is how a cookie is protected.
 type Mode uint8
