@@ -296,6 +296,89 @@ func BenchmarkFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkCodecLayer is the codec alone, without JSON: the JOSE layer of
+// Seal and Open (sealPlaintext and open: header, key lookup, base64url, the
+// AEAD or HMAC, and DEFLATE for "compressed") on the payload's JSON bytes,
+// against the crypto-only floor, AES-256-GCM and base64url of the same bytes
+// (impl=crypto-floor). Codec.Seal and Codec.Open add the payload's JSON,
+// which the peer benchmarks (benchmarks/, BenchmarkCodec) include.
+func BenchmarkCodecLayer(b *testing.B) {
+	f := newFloor(b)
+	for _, op := range []string{"seal", "open", "roundtrip"} {
+		for _, sz := range benchSizes {
+			bc := newBenchCase(b, sz.target)
+			plaintext := appendPayload(nil, bc.p)
+			for _, cc := range benchCodecs(b) {
+				if cc.jsonV {
+					continue
+				}
+				c := cc.c
+				sealed, err := c.sealPlaintext(plaintext)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var info OpenInfo
+				if got, err := c.open(sealed, &info); err != nil || !bytes.Equal(got, plaintext) {
+					b.Fatalf("%s: open: %v", cc.name, err)
+				}
+				b.Run("op="+op+"/size="+sz.name+"/impl="+cc.name, func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(len(plaintext)))
+					for b.Loop() {
+						if op != "open" {
+							if sealed, err = c.sealPlaintext(plaintext); err != nil {
+								b.Fatal(err)
+							}
+						}
+						if op != "seal" {
+							if _, err := c.open(sealed, &info); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+				})
+			}
+			sealed := f.sealBytes(plaintext)
+			b.Run("op="+op+"/size="+sz.name+"/impl=crypto-floor", func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(plaintext)))
+				for b.Loop() {
+					if op != "open" {
+						sealed = f.sealBytes(plaintext)
+					}
+					if op != "seal" {
+						if _, err := f.openBytes(sealed); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// sealBytes and openBytes are the crypto-only floor: AES-256-GCM and
+// base64url of bytes that are already the payload.
+func (f floor) sealBytes(plaintext []byte) string {
+	out := make([]byte, 12, 12+len(plaintext)+16)
+	if _, err := rand.Read(out); err != nil {
+		panic(err)
+	}
+	out = f.gcm.Seal(out, out[:12], plaintext, nil)
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+func (f floor) openBytes(s string) ([]byte, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) < 12+16 {
+		return nil, fmt.Errorf("floor: short value")
+	}
+	return f.gcm.Open(raw[12:12], raw[:12], raw[12:], nil)
+}
+
 // go-jose, the reference: JWE dir + A256GCM with the kid, JSON of the same
 // map, parsed with one-element allow-lists.
 type joseRef struct {

@@ -260,46 +260,80 @@ func deriveRing(ring *KeyRing, mode Mode, purpose string) *derivedRing {
 // force. It returns a *SizeError when the payload is over MaxPlaintextBytes.
 // Seal does not check the cookie budget: [Codec.Encode] does.
 func (c *Codec) Seal(p *Payload) (string, error) {
-	if !validSID(p.ID) {
-		return "", errors.New("cookiesession: Seal: payload ID is not 1 to 64 base64url characters")
+	var onStack [32]member
+	return c.seal(p, sortedMembers(p.Values, onStack[:0]))
+}
+
+// seal is Seal of p's claims and of ms instead of p.Values.
+func (c *Codec) seal(p *Payload, ms members) (string, error) {
+	out, err := c.appendSeal(nil, p, ms)
+	if err != nil {
+		return "", err
 	}
-	for k := range p.Values {
+	return unsafe.String(unsafe.SliceData(out), len(out)), nil
+}
+
+// appendSeal appends to dst the sealed value of p's claims and of ms.
+func (c *Codec) appendSeal(dst []byte, p *Payload, ms members) ([]byte, error) {
+	if !validSID(p.ID) {
+		return dst, errors.New("cookiesession: Seal: payload ID is not 1 to 64 base64url characters")
+	}
+	for _, m := range ms {
 		// JSON replaces bytes that are not UTF-8: such a name would open
 		// renamed, and two of them as a repeated name, an invalid cookie.
-		if !utf8.ValidString(k) {
-			return "", fmt.Errorf("cookiesession: Seal: value name %q is not valid UTF-8", k)
+		if !utf8.ValidString(m.name) {
+			return dst, fmt.Errorf("cookiesession: Seal: value name %q is not valid UTF-8", m.name)
 		}
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	buf.b = appendPayload(buf.b[:0], p)
+	buf.b = writePayload(buf.b[:0], p, ms)
 	if len(buf.b) > MaxPlaintextBytes {
-		return "", &SizeError{What: "plaintext", Size: len(buf.b), Budget: MaxPlaintextBytes}
+		return dst, &SizeError{What: "plaintext", Size: len(buf.b), Budget: MaxPlaintextBytes}
 	}
+	return c.appendSealed(dst, buf.b)
+}
+
+// sealPlaintext is the JOSE layer of Seal: it signs, or compresses and
+// encrypts, the payload's JSON with the primary key.
+func (c *Codec) sealPlaintext(payload []byte) (string, error) {
+	out, err := c.appendSealed(nil, payload)
+	if err != nil {
+		return "", err
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out)), nil
+}
+
+// appendSealed is sealPlaintext appending to dst. dst grows once, to the
+// longest value payload can seal to.
+func (c *Codec) appendSealed(dst, payload []byte) ([]byte, error) {
 	d := c.keys()
 	if d == nil {
-		return "", errNoKeys
+		return dst, errNoKeys
 	}
 	key := d.primary
 	if c.cfg.Mode == Signed {
-		return key.sign(buf.b), nil
+		dst = slices.Grow(dst, len(key.header)+2+b64.EncodedLen(len(payload))+b64.EncodedLen(macSize))
+		return key.appendSigned(dst, payload), nil
 	}
-	header, plaintext := key.header, buf.b
-	if c.cfg.Compress && len(buf.b) >= MinCompressBytes {
+	dst = slices.Grow(dst, len(key.zHeader)+4+b64.EncodedLen(ivSize)+b64.EncodedLen(len(payload))+b64.EncodedLen(tagSize))
+	header, plaintext := key.header, payload
+	if c.cfg.Compress && len(payload) >= MinCompressBytes {
 		zbuf := getBuffer()
 		defer putBuffer(zbuf)
 		// Compress only when the sealed value gets shorter, the longer
 		// header with "zip" included.
-		zbuf.b = deflate(zbuf.b[:0], buf.b)
-		if len(key.zHeader)+b64.EncodedLen(len(zbuf.b)) < len(key.header)+b64.EncodedLen(len(buf.b)) {
+		zbuf.b = deflate(zbuf.b[:0], payload)
+		if len(key.zHeader)+b64.EncodedLen(len(zbuf.b)) < len(key.header)+b64.EncodedLen(len(payload)) {
 			header, plaintext = key.zHeader, zbuf.b
 		}
 	}
-	return key.encrypt(header, plaintext), nil
+	return key.appendEncrypted(dst, header, plaintext), nil
 }
 
-// encrypt writes the JWE compact serialization of plaintext under header.
-func (k *contentKey) encrypt(header string, plaintext []byte) string {
+// appendEncrypted appends the JWE compact serialization of plaintext under
+// header.
+func (k *contentKey) appendEncrypted(out []byte, header string, plaintext []byte) []byte {
 	ctBuf := getBuffer()
 	defer putBuffer(ctBuf)
 	// The nonce goes first in the pooled buffer, the ciphertext after it: an
@@ -311,30 +345,24 @@ func (k *contentKey) encrypt(header string, plaintext []byte) string {
 	}
 	sealed := k.aead.Seal(ctBuf.b[ivSize:ivSize], iv, plaintext, unsafe.Slice(unsafe.StringData(header), len(header)))
 	ct, tag := sealed[:len(sealed)-tagSize], sealed[len(sealed)-tagSize:]
-
-	n := len(header) + 4 + b64.EncodedLen(ivSize) + b64.EncodedLen(len(ct)) + b64.EncodedLen(tagSize)
-	out := make([]byte, 0, n)
 	out = append(out, header...)
 	out = append(out, ".."...) // empty encrypted key for alg dir
 	out = b64.AppendEncode(out, iv)
 	out = append(out, '.')
 	out = b64.AppendEncode(out, ct)
 	out = append(out, '.')
-	out = b64.AppendEncode(out, tag)
-	return unsafe.String(unsafe.SliceData(out), len(out))
+	return b64.AppendEncode(out, tag)
 }
 
-// sign writes the JWS compact serialization of payload.
-func (k *contentKey) sign(payload []byte) string {
-	n := len(k.header) + 2 + b64.EncodedLen(len(payload)) + b64.EncodedLen(macSize)
-	out := make([]byte, 0, n)
+// appendSigned appends the JWS compact serialization of payload.
+func (k *contentKey) appendSigned(out, payload []byte) []byte {
+	start := len(out)
 	out = append(out, k.header...)
 	out = append(out, '.')
 	out = b64.AppendEncode(out, payload)
-	mac := k.mac(out)
+	mac := k.mac(out[start:])
 	out = append(out, '.')
-	out = b64.AppendEncode(out, mac[:])
-	return unsafe.String(unsafe.SliceData(out), len(out))
+	return b64.AppendEncode(out, mac[:])
 }
 
 func (k *contentKey) mac(signingInput []byte) (sum [macSize]byte) {
@@ -372,28 +400,65 @@ type OpenInfo struct {
 //  8. time: not before NotBefore, not issued in the future beyond the clock
 //     skew, not past expiry, lifetime or idle timeout.
 func (c *Codec) Open(sealed string, now time.Time) (*Payload, OpenInfo, error) {
+	p, ms, info, err := c.openMembers(sealed, now)
+	if err != nil {
+		return nil, info, err
+	}
+	p.Values = ms.toMap()
+	return p, info, nil
+}
+
+// openMembers is Open with the values as members, p.Values left nil.
+func (c *Codec) openMembers(sealed string, now time.Time) (*Payload, members, OpenInfo, error) {
 	info := OpenInfo{Bytes: len(sealed)}
 	plaintext, err := c.open(sealed, &info)
 	if err != nil {
-		return nil, info, err
+		return nil, nil, info, err
 	}
-	p, err := parsePayload(plaintext)
+	p, ms, err := parsePayload(plaintext)
 	if err != nil {
-		return nil, info, err
+		return nil, nil, info, err
 	}
 	if err := c.checkTime(p, now); err != nil {
-		return nil, info, err // an expired payload is never handed out
+		return nil, nil, info, err // an expired payload is never handed out
 	}
-	return p, info, nil
+	return p, ms, info, nil
 }
 
 func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
 	if len(sealed) > c.cfg.Limits.HeaderBudget {
 		return nil, invalidf("sealed value of %d bytes over budget", len(sealed))
 	}
-	if i := badChar(sealed); i >= 0 {
-		return nil, invalidf("byte %#02x outside base64url", sealed[i])
+	plaintext, err := c.openChecked(sealed, info)
+	if err != nil {
+		// A byte outside base64url and "." is reported as such, whatever
+		// step refused the value. It is looked for only once a value failed:
+		// the header comparison and the strict decoding (decodeSegment)
+		// refuse every such byte on their own, so a clean value is not
+		// scanned twice.
+		if i := badChar(sealed); i >= 0 {
+			*info = OpenInfo{Bytes: info.Bytes}
+			return nil, invalidf("byte %#02x outside base64url", sealed[i])
+		}
 	}
+	return plaintext, err
+}
+
+// decodeSegment decodes the base64url segment seg into dst, which has room
+// for b64.DecodedLen(len(seg)) bytes. Beyond b64's own checks (alphabet,
+// zero trailing bits) it refuses a length no encoder writes and the "\r" and
+// "\n" that encoding/base64 skips: with either, fewer bytes come out than the
+// length promises.
+func decodeSegment(dst []byte, seg string) (int, bool) {
+	if len(seg)%4 == 1 {
+		return 0, false
+	}
+	n, err := b64.Decode(dst, unsafe.Slice(unsafe.StringData(seg), len(seg)))
+	return n, err == nil && n == b64.DecodedLen(len(seg))
+}
+
+// openChecked is open for a value within the budget.
+func (c *Codec) openChecked(sealed string, info *OpenInfo) ([]byte, error) {
 	var dots [5]int
 	ndots := 0
 	for i := 0; ; ndots++ {
@@ -499,14 +564,14 @@ func (k *contentKey) decrypt(sealed, header string, dots [5]int) ([]byte, error)
 	// (An array for the nonce would escape through the cipher.AEAD interface.)
 	buf := make([]byte, ivSize+b64.DecodedLen(len(ctB64))+tagSize)
 	iv, buf := buf[:ivSize], buf[ivSize:]
-	if n, err := b64.Decode(iv, unsafe.Slice(unsafe.StringData(ivB64), len(ivB64))); err != nil || n != ivSize {
+	if _, ok := decodeSegment(iv, ivB64); !ok {
 		return nil, errAuth
 	}
-	n, err := b64.Decode(buf, unsafe.Slice(unsafe.StringData(ctB64), len(ctB64)))
-	if err != nil {
+	n, ok := decodeSegment(buf, ctB64)
+	if !ok {
 		return nil, errAuth
 	}
-	if m, err := b64.Decode(buf[n:], unsafe.Slice(unsafe.StringData(tagB64), len(tagB64))); err != nil || m != tagSize {
+	if _, ok := decodeSegment(buf[n:], tagB64); !ok {
 		return nil, errAuth
 	}
 	buf = buf[:n+tagSize]
@@ -523,7 +588,7 @@ func (k *contentKey) verify(sealed string, dot1, dot2 int) ([]byte, error) {
 		return nil, errAuth
 	}
 	var sig [macSize]byte
-	if n, err := b64.Decode(sig[:], unsafe.Slice(unsafe.StringData(sigB64), len(sigB64))); err != nil || n != macSize {
+	if _, ok := decodeSegment(sig[:], sigB64); !ok {
 		return nil, errAuth
 	}
 	mac := k.mac(unsafe.Slice(unsafe.StringData(sealed), dot2))
@@ -531,8 +596,8 @@ func (k *contentKey) verify(sealed string, dot1, dot2 int) ([]byte, error) {
 		return nil, errAuth
 	}
 	payloadB64 := sealed[dot1+1 : dot2]
-	payload, err := b64.DecodeString(payloadB64)
-	if err != nil {
+	payload := make([]byte, b64.DecodedLen(len(payloadB64)))
+	if _, ok := decodeSegment(payload, payloadB64); !ok {
 		// Authentic but not canonical: this package never writes it.
 		return nil, invalidf("payload not canonical base64url")
 	}
@@ -590,7 +655,13 @@ func (c *Codec) Expiry(iat, lat time.Time) time.Time {
 // counted against MaxCookieBytes. A session over any budget returns a
 // *SizeError matching [ErrTooLarge].
 func (c *Codec) Encode(p *Payload, attrLen int) ([]Chunk, error) {
-	sealed, err := c.Seal(p)
+	var onStack [32]member
+	return c.encode(p, sortedMembers(p.Values, onStack[:0]), attrLen)
+}
+
+// encode is Encode of p's claims and of ms instead of p.Values.
+func (c *Codec) encode(p *Payload, ms members, attrLen int) ([]Chunk, error) {
+	sealed, err := c.seal(p, ms)
 	if err != nil {
 		return nil, err
 	}
@@ -600,13 +671,23 @@ func (c *Codec) Encode(p *Payload, attrLen int) ([]Chunk, error) {
 // Decode joins the cookies that lookup returns (see [CookieLookup]) and opens
 // them. It returns [ErrNoCookie] when the request carries no session cookie.
 func (c *Codec) Decode(lookup func(name string) []string, now time.Time) (*Payload, OpenInfo, error) {
+	p, ms, info, err := c.decode(lookup, now)
+	if err != nil {
+		return nil, info, err
+	}
+	p.Values = ms.toMap()
+	return p, info, nil
+}
+
+// decode is Decode with the values as members, p.Values left nil.
+func (c *Codec) decode(lookup func(name string) []string, now time.Time) (*Payload, members, OpenInfo, error) {
 	sealed, n, err := join(c.names[:], lookup, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
 	if err != nil {
-		return nil, OpenInfo{}, err
+		return nil, nil, OpenInfo{}, err
 	}
-	p, info, err := c.Open(sealed, now)
+	p, ms, info, err := c.openMembers(sealed, now)
 	info.Chunks = n
-	return p, info, err
+	return p, ms, info, err
 }
 
 // ChunkNames returns every name a session of this codec may use, Name first:

@@ -80,6 +80,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"net/http"
 	"strconv"
 	"strings"
@@ -349,7 +350,7 @@ func (m *Manager) load(lookup func(string) []string) (*Session, error) {
 		return s, nil
 	}
 	now := m.now()
-	p, info, err := m.codec.Decode(lookup, now)
+	p, ms, info, err := m.codec.decode(lookup, now)
 	if err != nil {
 		if err == ErrNoCookie { // chunks without a first cookie: debris
 			err = invalidf("chunks without the first cookie")
@@ -357,7 +358,7 @@ func (m *Manager) load(lookup func(string) []string) (*Session, error) {
 		s.loadErr = err
 		return s, err
 	}
-	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, values: p.Values}
+	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, values: ms}
 	s.saved = s.st
 	s.lastActivity, s.info = p.LastActivity, info
 	s.reseal = !info.Primary || m.cfg.SaveEveryRequest ||
@@ -452,26 +453,48 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 		LastActivity: lat,
 		Expiry:       exp,
 		RememberMe:   s.st.remember,
-		Values:       s.st.values,
 	}
-	chunks, err := m.codec.Encode(&p, m.attrLen)
-	if err != nil {
-		return nil, err
-	}
-	// Later saves in this response must expire these chunks too when the
-	// session shrinks, not only those the request carried.
-	s.present |= 1<<len(chunks) - 1
 	persistent := s.st.remember == RememberYes || s.st.remember == RememberDefault && !m.cfg.BrowserSession
 	var maxAge []byte // on the stack: each line below is one allocation
 	if persistent {
 		var buf [32]byte
 		maxAge = strconv.AppendInt(append(buf[:0], "; Max-Age="...), int64(p.Expiry.Sub(now)/time.Second), 10)
 	}
-	lines := make([]string, 0, len(chunks)+1)
-	for _, c := range chunks {
-		lines = append(lines, c.Name+"="+c.Value+string(maxAge)+m.attrs)
+	// The value is sealed straight after "name=", so that a session in one
+	// cookie, the common case, costs one string for its line.
+	name := m.codec.cfg.Name
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b, err := m.codec.appendSeal(append(append(buf.b[:0], name...), '='), &p, s.st.values)
+	buf.b = b
+	if err != nil {
+		return nil, err
 	}
-	lines = append(lines, m.expire(s.present, len(chunks))...)
+	sealed := b[len(name)+1:]
+	one, err := oneCookie(name, len(sealed), m.attrLen, m.codec.cfg.Limits.HeaderBudget)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	if one {
+		b = append(append(b, maxAge...), m.attrs...)
+		buf.b = b
+		lines = append(make([]string, 0, 1+bits.OnesCount16(s.present>>1)), string(b))
+	} else {
+		chunks, err := split(name, string(sealed), m.attrLen, m.codec.cfg.Limits.MaxChunks, m.codec.cfg.Limits.HeaderBudget)
+		if err != nil {
+			return nil, err
+		}
+		lines = make([]string, 0, len(chunks)+1)
+		for _, c := range chunks {
+			lines = append(lines, c.Name+"="+c.Value+string(maxAge)+m.attrs)
+		}
+	}
+	// Later saves in this response must expire these chunks too when the
+	// session shrinks, not only those the request carried.
+	n := len(lines)
+	s.present |= 1<<n - 1
+	lines = append(lines, m.expire(s.present, n)...)
 	s.st.issuedAt, s.st.expiry = iat, p.Expiry
 	return lines, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -145,6 +146,92 @@ func TestBadChar(t *testing.T) {
 		want := !(isBase64URL(byte(c)) || c == '.')
 		if got := badChar(fmt.Sprintf("abcdefgh%c", c)) == 8; got != want && c < 0x80 {
 			t.Errorf("byte %#x: bad %v", c, got)
+		}
+	}
+}
+
+// FuzzParsePayload checks the two payload parsers against each other and
+// against encoding/json: what parseWritten (the layout this package writes)
+// accepts, parseAny (any layout) accepts with the same claims and members;
+// whatever parsePayload accepts is a JSON object whose "v" encoding/json
+// reads to the same names and values, sorted and each once.
+func FuzzParsePayload(f *testing.F) {
+	base := `{"sid":"abc","iat":100,"lat":150,"exp":200,"v":{"a":1,"b":"x","c":[true,null]}}`
+	for _, s := range []string{
+		base,
+		`{"sid":"abc","iat":100,"lat":100,"exp":101,"rm":true,"v":{}}`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200,"rm":false,"v":{"\u00e9":1,"z":{"y":2}}}`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200,"v":{"b":1,"a":2}}`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200,"v":{"a":1,"a":2}}`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200,"v":{"b":1,"\u0061":2,"a":3}}`,
+		` {"v":{"a":1},"exp":200,"lat":150,"iat":100,"sid":"abc"} `,
+		`{"sid":"abc","iat":0100,"lat":150,"exp":200,"v":{}}`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200.0,"v":{}}`,
+		`{"sid":"abc","iat":200,"lat":150,"exp":100,"v":{}}`,
+		`{"sid":"a/c","iat":100,"lat":150,"exp":200,"v":{}}`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200,"v":{}}x`,
+		`{"sid":"abc","iat":100,"lat":150,"exp":200,"rm":truee,"v":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data = slices.Clip(data)
+		fp, fms, fok := parseWritten(data)
+		ap, ams, aerr := parseAny(data)
+		p, ms, err := parsePayload(data)
+		if fok {
+			if aerr != nil {
+				t.Fatalf("parseWritten accepts what parseAny refuses (%v): %q", aerr, data)
+			}
+			sameClaims := fp.ID == ap.ID && fp.IssuedAt.Equal(ap.IssuedAt) && fp.LastActivity.Equal(ap.LastActivity) &&
+				fp.Expiry.Equal(ap.Expiry) && fp.RememberMe == ap.RememberMe
+			if !sameClaims || !slices.EqualFunc(fms, ams, func(x, y member) bool { return x.name == y.name && bytes.Equal(x.value, y.value) }) {
+				t.Fatalf("parsers disagree on %q:\n%+v %q\n%+v %q", data, fp, fms, ap, ams)
+			}
+		}
+		if (err == nil) != (fok || aerr == nil) {
+			t.Fatalf("parsePayload: %v, parseWritten %v, parseAny %v", err, fok, aerr)
+		}
+		if err != nil {
+			return
+		}
+		if p.Values != nil {
+			t.Fatal("parsePayload filled Values")
+		}
+		var doc struct {
+			V map[string]json.RawMessage `json:"v"`
+		}
+		if e := json.Unmarshal(data, &doc); e != nil {
+			t.Fatalf("accepted what encoding/json refuses (%v): %q", e, data)
+		}
+		if len(doc.V) != len(ms) {
+			t.Fatalf("%d members, encoding/json reads %d: %q", len(ms), len(doc.V), data)
+		}
+		for i, m := range ms {
+			if i > 0 && ms[i-1].name >= m.name {
+				t.Fatalf("members not sorted or repeated: %q", ms)
+			}
+			if want, ok := doc.V[m.name]; !ok || !bytes.Equal(bytes.TrimSpace(want), m.value) {
+				t.Fatalf("member %q = %s, encoding/json reads %s", m.name, m.value, want)
+			}
+		}
+		if !(p.IssuedAt.Unix() <= p.LastActivity.Unix() && p.LastActivity.Unix() < p.Expiry.Unix()) || !validSID(p.ID) {
+			t.Fatalf("claims out of rule: %+v", p)
+		}
+		// What was read writes back to bytes that read the same.
+		out := writePayload(nil, p, ms)
+		q, qms, qerr := parsePayload(out)
+		if qerr != nil || q.ID != p.ID || !slices.EqualFunc(qms, ms, func(x, y member) bool { return x.name == y.name && bytes.Equal(x.value, y.value) }) {
+			t.Fatalf("written back %q: %v", out, qerr)
+		}
+	})
+}
+
+// TestAppendInt compares appendInt with strconv.AppendInt.
+func TestAppendInt(t *testing.T) {
+	for _, n := range []int64{0, 1, 9, 10, 99, 100, 1764160000, 1<<53 + 1, math.MaxInt64, -1, -10, math.MinInt64} {
+		if got, want := string(appendInt([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Errorf("appendInt(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

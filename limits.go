@@ -167,15 +167,27 @@ type Chunk struct {
 // the base64url alphabet nor ".", so a first cookie is unambiguous.
 const chunkMarker = '~'
 
+// oneCookie reports whether a sealed value of n bytes goes in one cookie
+// ("name=value" plus attributes of attrLen bytes within MaxCookieBytes), and
+// a *SizeError when it would but is over the header budget.
+func oneCookie(name string, n, attrLen, budget int) (bool, error) {
+	if len(name)+1+n+attrLen > MaxCookieBytes {
+		return false, nil
+	}
+	if h := len(name) + 1 + n; h > budget {
+		return true, &SizeError{What: "cookie header", Size: h, Budget: budget}
+	}
+	return true, nil
+}
+
 // split cuts the sealed value into cookies named after name, each fitting
 // MaxCookieBytes together with attrLen bytes of attributes. It returns a
 // *SizeError when the value needs more than maxChunks cookies or more than
 // budget bytes of Cookie header.
 func split(name, sealed string, attrLen, maxChunks, budget int) ([]Chunk, error) {
-	// One cookie: "name=value" plus attributes.
-	if len(name)+1+len(sealed)+attrLen <= MaxCookieBytes {
-		if n := len(name) + 1 + len(sealed); n > budget {
-			return nil, &SizeError{What: "cookie header", Size: n, Budget: budget}
+	if one, err := oneCookie(name, len(sealed), attrLen, budget); one || err != nil {
+		if err != nil {
+			return nil, err
 		}
 		return []Chunk{{Name: name, Value: sealed}}, nil
 	}

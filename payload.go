@@ -50,18 +50,25 @@ const (
 // it can exhaust the stack of a recursive decoder later on.
 const maxJSONDepth = 64
 
-// appendPayload appends the JSON of p to b. Values are written in key order,
-// so equal payloads give equal bytes. Each value must be valid JSON (it is,
-// when it came from json.Marshal or from an opened cookie).
+// appendPayload appends the JSON of p to b, its values sorted by name, so
+// equal payloads give equal bytes. Each value must be valid JSON (it is, when
+// it came from json.Marshal or from an opened cookie).
 func appendPayload(b []byte, p *Payload) []byte {
+	var onStack [32]member
+	return writePayload(b, p, sortedMembers(p.Values, onStack[:0]))
+}
+
+// writePayload appends the JSON of p's claims and of ms (p.Values is not
+// read).
+func writePayload(b []byte, p *Payload, ms members) []byte {
 	b = append(b, `{"sid":`...)
 	b = appendJSONString(b, p.ID)
 	b = append(b, `,"iat":`...)
-	b = strconv.AppendInt(b, p.IssuedAt.Unix(), 10)
+	b = appendInt(b, p.IssuedAt.Unix())
 	b = append(b, `,"lat":`...)
-	b = strconv.AppendInt(b, p.LastActivity.Unix(), 10)
+	b = appendInt(b, p.LastActivity.Unix())
 	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, p.Expiry.Unix(), 10)
+	b = appendInt(b, p.Expiry.Unix())
 	switch p.RememberMe {
 	case RememberYes:
 		b = append(b, `,"rm":true`...)
@@ -69,54 +76,96 @@ func appendPayload(b []byte, p *Payload) []byte {
 		b = append(b, `,"rm":false`...)
 	}
 	b = append(b, `,"v":{`...)
-	// The members sorted by name, collected on the stack for most sessions
-	// and without a second lookup of each.
-	var onStack [32]member
-	members := onStack[:0]
-	if len(p.Values) > len(onStack) {
-		members = make([]member, 0, len(p.Values))
-	}
-	for k, v := range p.Values {
-		members = append(members, member{k, v})
-	}
-	if len(members) > len(onStack) {
-		slices.SortFunc(members, func(x, y member) int { return strings.Compare(x.name, y.name) })
-	} else {
-		// An insertion sort of their indexes: a few, and small to move.
-		var order [len(onStack)]uint8
-		for i := range members {
-			j := i
-			for ; j > 0 && members[i].name < members[order[j-1]].name; j-- {
-				order[j] = order[j-1]
-			}
-			order[j] = uint8(i)
-		}
-		for i, o := range order[:len(members)] {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendMember(b, members[o])
-		}
-		return append(b, "}}"...)
-	}
-	for i, m := range members {
+	for i, m := range ms {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendMember(b, m)
+		b = appendJSONString(b, m.name)
+		b = append(b, ':')
+		b = append(b, m.value...)
 	}
 	return append(b, "}}"...)
 }
 
-func appendMember(b []byte, m member) []byte {
-	b = appendJSONString(b, m.name)
-	b = append(b, ':')
-	return append(b, m.value...)
+// appendInt is strconv.AppendInt(b, n, 10), quicker for the Unix times and
+// counters a payload holds.
+func appendInt(b []byte, n int64) []byte {
+	if n < 0 {
+		return strconv.AppendInt(b, n, 10)
+	}
+	var digits [20]byte
+	i := len(digits)
+	for {
+		i--
+		digits[i] = byte('0' + n%10)
+		if n /= 10; n == 0 {
+			break
+		}
+	}
+	return append(b, digits[i:]...)
 }
 
+// A member is one value of a payload: its name and its JSON.
 type member struct {
 	name  string
 	value json.RawMessage
+}
+
+// members are the values of a payload sorted by name (byte-wise, as Go
+// compares strings), each name once. It is how a Session holds its values and
+// the order in which they are sealed: no map to fill when a cookie is opened,
+// to copy when the session changes, or to sort when it is sealed again.
+type members []member
+
+// index returns where name is, or would be inserted, and whether it is there.
+func (ms members) index(name string) (int, bool) {
+	lo, hi := 0, len(ms)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ms[mid].name < name {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lo < len(ms) && ms[lo].name == name
+}
+
+// get returns the JSON under name, or nil.
+func (ms members) get(name string) json.RawMessage {
+	if i, ok := ms.index(name); ok {
+		return ms[i].value
+	}
+	return nil
+}
+
+// toMap returns the members as a map, never nil.
+func (ms members) toMap() map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, len(ms))
+	for _, x := range ms {
+		m[x.name] = x.value
+	}
+	return m
+}
+
+// sortedMembers returns the entries of values sorted by name, appended to
+// scratch (which may be an array on the caller's stack).
+func sortedMembers(values map[string]json.RawMessage, scratch []member) members {
+	ms := members(scratch[:0])
+	for k, v := range values {
+		ms = append(ms, member{k, v})
+	}
+	if len(ms) <= 32 {
+		// An insertion sort: few members, small to move.
+		for i := 1; i < len(ms); i++ {
+			for j := i; j > 0 && ms[j].name < ms[j-1].name; j-- {
+				ms[j], ms[j-1] = ms[j-1], ms[j]
+			}
+		}
+	} else {
+		slices.SortFunc(ms, func(x, y member) int { return strings.Compare(x.name, y.name) })
+	}
+	return ms
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json does.
@@ -141,9 +190,67 @@ func jsonVerbatim(s string) bool {
 	return true
 }
 
-// parsePayload reads the JSON of a payload strictly. The values alias data,
-// and so do the id and the names (see alias): data must not change afterwards.
-func parsePayload(data []byte) (*Payload, error) {
+// parsePayload reads the JSON of a payload strictly: its claims into a
+// Payload whose Values are left nil, and its values as members. The values
+// alias data, and so do the id and the names (see alias): data must not change
+// afterwards.
+func parsePayload(data []byte) (*Payload, members, error) {
+	if p, ms, ok := parseWritten(data); ok {
+		return p, ms, nil
+	}
+	return parseAny(data)
+}
+
+// parseWritten reads a payload laid out exactly as appendPayload writes it:
+// the claims in their order, no white space, the values last. Every cookie
+// this package sealed is read here, without the member-by-member bookkeeping
+// of parseAny. It reports false for anything else, which parseAny then reads
+// or refuses with its reason; what it accepts, parseAny accepts too, and
+// reads the same.
+func parseWritten(data []byte) (*Payload, members, bool) {
+	s := scanner{data: data}
+	if !s.literal(`{"sid":"`) {
+		return nil, nil, false
+	}
+	start := s.i
+	for s.i < len(data) && isBase64URL(data[s.i]) {
+		s.i++
+	}
+	p := &Payload{ID: alias(data[start:s.i])}
+	if len(p.ID) == 0 || len(p.ID) > 64 || !s.literal(`","iat":`) {
+		return nil, nil, false
+	}
+	iat, ok := s.unixSeconds()
+	if !ok || !s.literal(`,"lat":`) {
+		return nil, nil, false
+	}
+	lat, ok := s.unixSeconds()
+	if !ok || !s.literal(`,"exp":`) {
+		return nil, nil, false
+	}
+	exp, ok := s.unixSeconds()
+	if !ok || !(iat <= lat && lat < exp) {
+		return nil, nil, false
+	}
+	switch {
+	case s.literal(`,"rm":true`):
+		p.RememberMe = RememberYes
+	case s.literal(`,"rm":false`):
+		p.RememberMe = RememberNo
+	}
+	if !s.literal(`,"v":`) {
+		return nil, nil, false
+	}
+	ms, ok := s.values()
+	if !ok || !s.literal("}") || s.i != len(data) {
+		return nil, nil, false
+	}
+	p.IssuedAt, p.LastActivity, p.Expiry = time.Unix(iat, 0), time.Unix(lat, 0), time.Unix(exp, 0)
+	return p, ms, true
+}
+
+// parseAny reads a payload whatever its member order and white space.
+func parseAny(data []byte) (*Payload, members, error) {
 	s := scanner{data: data}
 	p := &Payload{}
 	var seen uint8
@@ -157,9 +264,10 @@ func parsePayload(data []byte) (*Payload, error) {
 		required = sawSID | sawIAT | sawLAT | sawEXP | sawV
 	)
 	var iat, lat, exp int64
+	var ms members
 	s.space()
 	if !s.consume('{') {
-		return nil, invalidf("payload is not a JSON object")
+		return nil, nil, invalidf("payload is not a JSON object")
 	}
 	for first := true; ; first = false {
 		s.space()
@@ -167,15 +275,15 @@ func parsePayload(data []byte) (*Payload, error) {
 			break
 		}
 		if !first && !(s.consume(',') && s.spaceThen()) {
-			return nil, invalidf("payload: malformed object")
+			return nil, nil, invalidf("payload: malformed object")
 		}
 		name, ok := s.plainString()
 		if !ok {
-			return nil, invalidf("payload: malformed member name")
+			return nil, nil, invalidf("payload: malformed member name")
 		}
 		s.space()
 		if !s.consume(':') {
-			return nil, invalidf("payload: malformed object")
+			return nil, nil, invalidf("payload: malformed object")
 		}
 		s.space()
 		var bit uint8
@@ -204,30 +312,30 @@ func parsePayload(data []byte) (*Payload, error) {
 			}
 		case "v":
 			bit = sawV
-			p.Values, ok2 = s.values()
+			ms, ok2 = s.values()
 		default:
-			return nil, invalidf("payload: unknown claim %.16q", name)
+			return nil, nil, invalidf("payload: unknown claim %.16q", name)
 		}
 		if !ok2 {
-			return nil, invalidf("payload: malformed claim %q", name)
+			return nil, nil, invalidf("payload: malformed claim %q", name)
 		}
 		if seen&bit != 0 {
-			return nil, invalidf("payload: repeated claim %q", name)
+			return nil, nil, invalidf("payload: repeated claim %q", name)
 		}
 		seen |= bit
 	}
 	s.space()
 	if s.i != len(s.data) {
-		return nil, invalidf("payload: data after the object")
+		return nil, nil, invalidf("payload: data after the object")
 	}
 	if seen&required != required {
-		return nil, invalidf("payload: missing claim")
+		return nil, nil, invalidf("payload: missing claim")
 	}
 	if !(iat <= lat && lat < exp) {
-		return nil, invalidf("payload: claims out of order (iat %d, lat %d, exp %d)", iat, lat, exp)
+		return nil, nil, invalidf("payload: claims out of order (iat %d, lat %d, exp %d)", iat, lat, exp)
 	}
 	p.IssuedAt, p.LastActivity, p.Expiry = time.Unix(iat, 0), time.Unix(lat, 0), time.Unix(exp, 0)
-	return p, nil
+	return p, ms, nil
 }
 
 // validSID reports whether id is 1 to 64 base64url characters.
@@ -243,9 +351,14 @@ func validSID(id string) bool {
 	return true
 }
 
-func isBase64URL(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
+func isBase64URL(c byte) bool { return base64URL[c] }
+
+var base64URL = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	}
+	return t
+}()
 
 // scanner is a strict JSON reader over a byte slice: enough to read a payload
 // and to check that each value is valid JSON (RFC 8259) without decoding it.
@@ -300,17 +413,22 @@ func (s *scanner) plainString() (string, bool) {
 // unixSeconds reads a non-negative integer of at most 12 digits, without sign,
 // fraction, exponent or leading zero.
 func (s *scanner) unixSeconds() (int64, bool) {
-	start := s.i
+	data, start := s.data, s.i
+	i := start
 	var n int64
-	for s.i < len(s.data) && '0' <= s.data[s.i] && s.data[s.i] <= '9' {
-		n = n*10 + int64(s.data[s.i]-'0')
-		s.i++
+	for ; i < len(data) && i-start <= 12; i++ {
+		d := data[i] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + int64(d)
 	}
-	digits := s.i - start
-	if digits == 0 || digits > 12 || (digits > 1 && s.data[start] == '0') {
+	s.i = i
+	digits := i - start
+	if digits == 0 || digits > 12 || (digits > 1 && data[start] == '0') {
 		return 0, false
 	}
-	if s.i < len(s.data) && (s.data[s.i] == '.' || s.data[s.i] == 'e' || s.data[s.i] == 'E') {
+	if i < len(data) && (data[i] == '.' || data[i] == 'e' || data[i] == 'E') {
 		return 0, false
 	}
 	return n, true
@@ -336,25 +454,26 @@ func (s *scanner) literal(lit string) bool {
 
 // values reads the "v" object: names are decoded, values kept raw after being
 // checked. A repeated name is refused: JSON decoders disagree on which copy
-// wins, and the payload must mean one thing.
-func (s *scanner) values() (map[string]json.RawMessage, bool) {
+// wins, and the payload must mean one thing. The members come out sorted,
+// as this package writes them; others are sorted here.
+func (s *scanner) values() (members, bool) {
 	if !s.consume('{') {
 		return nil, false
 	}
-	m := make(map[string]json.RawMessage)
+	// Collected on the stack, then copied once, with room for two more
+	// (a session often gains a value).
+	var onStack [32]member
+	ms := members(onStack[:0])
+	sorted := true
 	for first := true; ; first = false {
 		s.space()
 		if s.consume('}') {
-			return m, true
+			break
 		}
 		if !first && !(s.consume(',') && s.spaceThen()) {
 			return nil, false
 		}
-		start := s.i
-		if !s.str() {
-			return nil, false
-		}
-		name, ok := decodeName(s.data[start:s.i])
+		name, ok := s.name()
 		if !ok {
 			return nil, false
 		}
@@ -363,15 +482,49 @@ func (s *scanner) values() (map[string]json.RawMessage, bool) {
 			return nil, false
 		}
 		s.space()
-		start = s.i
+		start := s.i
 		if !s.value(0) {
 			return nil, false
 		}
-		n := len(m)
-		if m[name] = s.data[start:s.i:s.i]; len(m) == n {
-			return nil, false // a repeated name: the map did not grow
+		if len(ms) > 0 && name <= ms[len(ms)-1].name {
+			sorted = false
+		}
+		ms = append(ms, member{name, s.data[start:s.i:s.i]})
+	}
+	if !sorted {
+		slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.name, y.name) })
+		for i := 1; i < len(ms); i++ {
+			if ms[i].name == ms[i-1].name {
+				return nil, false // a repeated name
+			}
 		}
 	}
+	out := make(members, len(ms), len(ms)+2)
+	copy(out, ms)
+	return out, true
+}
+
+// name reads a member name: in one pass when it is printable ASCII without
+// escapes, as names almost always are, else through str and decodeName.
+func (s *scanner) name() (string, bool) {
+	start := s.i
+	if start >= len(s.data) || s.data[start] != '"' {
+		return "", false
+	}
+	for i := start + 1; i < len(s.data); i++ {
+		c := s.data[i]
+		if c == '"' {
+			s.i = i + 1
+			return alias(s.data[start+1 : i]), true
+		}
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			break
+		}
+	}
+	if !s.str() {
+		return "", false
+	}
+	return decodeName(s.data[start:s.i])
 }
 
 // decodeName unquotes a JSON string already checked by str.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -50,7 +49,7 @@ type state struct {
 	issuedAt  time.Time // zero until first saved
 	expiry    time.Time // zero until first saved
 	remember  RememberMe
-	values    map[string]json.RawMessage
+	values    members
 	destroyed bool
 	sealed    []string // Set-Cookie lines of the last successful Save, while unchanged
 }
@@ -133,7 +132,7 @@ func (s *Session) LoadError() error {
 func (s *Session) Has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.st.values[key]
+	_, ok := s.st.values.index(key)
 	return ok && key != flashKey
 }
 
@@ -142,12 +141,11 @@ func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.st.values))
-	for k := range s.st.values {
-		if k != flashKey {
-			keys = append(keys, k)
+	for _, m := range s.st.values { // sorted already
+		if m.name != flashKey {
+			keys = append(keys, m.name)
 		}
 	}
-	slices.Sort(keys)
 	return keys
 }
 
@@ -156,7 +154,7 @@ func (s *Session) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.st.values)
-	if _, ok := s.st.values[flashKey]; ok {
+	if _, ok := s.st.values.index(flashKey); ok {
 		n--
 	}
 	return n
@@ -166,7 +164,7 @@ func (s *Session) Len() int {
 func (s *Session) Raw(key string) json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.values[key]
+	return s.st.values.get(key)
 }
 
 // Get returns the value under key decoded as encoding/json decodes into an
@@ -258,10 +256,19 @@ func (s *Session) Set(key string, value any) error {
 
 func (s *Session) put(key string, raw json.RawMessage) {
 	s.change()
-	if s.st.values == nil {
-		s.st.values = make(map[string]json.RawMessage)
+	if i, ok := s.st.values.index(key); ok {
+		s.st.values[i].value = raw
+	} else {
+		s.st.values = slices.Insert(s.st.values, i, member{key, raw})
 	}
-	s.st.values[key] = raw
+}
+
+// remove deletes key, which the session holds.
+func (s *Session) remove(key string) {
+	s.change()
+	if i, ok := s.st.values.index(key); ok {
+		s.st.values = slices.Delete(s.st.values, i, i+1)
+	}
 }
 
 // change records a modification. Values are copied on the first change
@@ -272,7 +279,10 @@ func (s *Session) change() {
 		s.st = state{id: newSessionID()}
 	}
 	if !s.dirty {
-		s.st.values = maps.Clone(s.st.values)
+		// With room for two more values: a change often adds one.
+		values := make(members, len(s.st.values), len(s.st.values)+2)
+		copy(values, s.st.values)
+		s.st.values = values
 		s.dirty = true
 	}
 	s.st.sealed = nil
@@ -282,9 +292,8 @@ func (s *Session) change() {
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.st.values[key]; ok {
-		s.change()
-		delete(s.st.values, key)
+	if _, ok := s.st.values.index(key); ok {
+		s.remove(key)
 	}
 }
 
@@ -318,7 +327,7 @@ func (s *Session) AddFlash(message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var queue []string
-	if raw, ok := s.st.values[flashKey]; ok {
+	if raw := s.st.values.get(flashKey); raw != nil {
 		_ = json.Unmarshal(raw, &queue)
 	}
 	raw, _ := json.Marshal(append(queue, message))
@@ -330,14 +339,13 @@ func (s *Session) AddFlash(message string) {
 func (s *Session) Flashes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	raw, ok := s.st.values[flashKey]
-	if !ok {
+	raw := s.st.values.get(flashKey)
+	if raw == nil {
 		return nil
 	}
 	var queue []string
 	_ = json.Unmarshal(raw, &queue)
-	s.change()
-	delete(s.st.values, flashKey)
+	s.remove(flashKey)
 	return queue
 }
 
@@ -456,9 +464,11 @@ func plainJSONInt(raw []byte) (int64, bool) {
 func marshalJSON(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case int:
-		return strconv.AppendInt(nil, int64(v), 10), nil
+		var buf [20]byte
+		return slices.Clone(appendInt(buf[:0], int64(v))), nil
 	case int64:
-		return strconv.AppendInt(nil, v, 10), nil
+		var buf [20]byte
+		return slices.Clone(appendInt(buf[:0], v)), nil
 	case bool:
 		return strconv.AppendBool(nil, v), nil
 	case string:

@@ -1069,3 +1069,86 @@ func TestSessionLoadExpired(t *testing.T) {
 		t.Errorf("expired cookie not expired on the response: %q", l)
 	}
 }
+
+// TestSessionValuesFromAnotherWriter loads a cookie whose values another JOSE
+// writer laid out in its own order, with white space: the session sees them
+// sorted, reads and changes them, and seals them back in this package's
+// layout.
+func TestSessionValuesFromAnotherWriter(t *testing.T) {
+	m, clock, _ := e2eManager(t, Config{})
+	now := clock.Now().Unix()
+	plaintext := fxClaims(now-60, now-60, now+3600, `{ "zeta" : 1 , "alpha":"a", "mid":[1,2], "Beta":true }`)
+	sealed, err := m.codec.sealPlaintext(plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.LoadHeader(DefaultName + "=" + sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Keys(), []string{"Beta", "alpha", "mid", "zeta"}; !slices.Equal(got, want) {
+		t.Fatalf("Keys %q, want %q", got, want)
+	}
+	if s.GetInt("zeta") != 1 || s.GetString("alpha") != "a" || string(s.Raw("mid")) != "[1,2]" || !s.GetBool("Beta") || s.Len() != 4 {
+		t.Fatalf("values read back wrong: %s %s %s", s.Raw("zeta"), s.Raw("alpha"), s.Raw("mid"))
+	}
+	s.Set("beta", 2)
+	s.Delete("zeta")
+	lines, err := m.SetCookies(s)
+	if err != nil || len(lines) != 1 {
+		t.Fatalf("SetCookies: %q, %v", lines, err)
+	}
+	_, value, _, _ := e2eLine(t, lines[0])
+	var info OpenInfo
+	out, err := m.codec.open(value, &info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"v":{"Beta":true,"alpha":"a","beta":2,"mid":[1,2]}}`; !strings.HasSuffix(string(out), want) {
+		t.Fatalf("sealed %s, want it to end with %s", out, want)
+	}
+	// The loaded session was not changed by the edits of the new one.
+	if again, _ := m.LoadHeader(DefaultName + "=" + sealed); again.GetInt("zeta") != 1 || again.Has("beta") {
+		t.Fatal("the first cookie's values changed")
+	}
+}
+
+// TestSessionOneCookieBoundary seals sessions of every size around the one
+// cookie limit: each line stays within MaxCookieBytes, the split happens
+// exactly where Codec.Encode splits, and every size loads back.
+func TestSessionOneCookieBoundary(t *testing.T) {
+	m, _, _ := e2eManager(t, Config{})
+	counts := map[int]int{} // chunks: sizes that took that many
+	for n := 2600; n <= 3200; n++ {
+		s, _ := m.LoadHeader()
+		s.Set("v", strings.Repeat("a", n))
+		lines, err := m.SetCookies(s)
+		if err != nil {
+			t.Fatalf("%d: %v", n, err)
+		}
+		var pairs []string
+		for _, l := range lines {
+			if len(l) > MaxCookieBytes {
+				t.Fatalf("%d: a line of %d bytes", n, len(l))
+			}
+			name, value, _, _ := e2eLine(t, l)
+			pairs = append(pairs, name+"="+value)
+		}
+		// The same payload through Encode: the same number of chunks.
+		var p Payload
+		p.ID, p.IssuedAt, p.LastActivity, p.Expiry = s.ID(), s.IssuedAt(), s.IssuedAt(), s.ExpiresAt()
+		p.Values = map[string]json.RawMessage{"v": s.Raw("v")}
+		chunks, err := m.codec.Encode(&p, m.attrLen)
+		if err != nil || len(chunks) != len(pairs) {
+			t.Fatalf("%d: Encode gives %d chunks (%v), SetCookies %d", n, len(chunks), err, len(pairs))
+		}
+		got, err := m.LoadHeader(strings.Join(pairs, "; "))
+		if err != nil || len(got.GetString("v")) != n {
+			t.Fatalf("%d: loads back %d bytes, %v", n, len(got.GetString("v")), err)
+		}
+		counts[len(pairs)]++
+	}
+	if counts[1] == 0 || counts[2] == 0 {
+		t.Fatalf("the sizes did not straddle the limit: %v", counts)
+	}
+}

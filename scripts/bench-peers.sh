@@ -44,12 +44,23 @@ if ! grep -q '^Benchmark' "$raw"; then
 fi
 echo "$(grep -c '^Benchmark' "$raw") results in $(($(date +%s) - start))s" >&2
 
+# The codec alone, without JSON, is internal: the root package measures it
+# against the crypto-only floor in a run of its own.
+layer="$out/layer.txt"
+echo "go test -run '^\$' -bench '^BenchmarkCodecLayer\$' -benchmem -count $count -benchtime $benchtime (root), raw output in $layer" >&2
+go test -run '^$' -bench '^BenchmarkCodecLayer$' -benchmem -count "$count" -benchtime "$benchtime" -timeout 1h . >"$layer"
+if ! grep -q '^BenchmarkCodecLayer' "$layer"; then
+	cat "$layer" >&2
+	echo "bench-peers: no BenchmarkCodecLayer results" >&2
+	exit 1
+fi
+
 echo
 echo "== benchstat (one row per benchmark; ± is the 95% confidence interval over $count runs)"
-(cd "$out" && benchstat peers.txt) | tee "$out/benchstat.txt"
+(cd "$out" && benchstat peers.txt && benchstat layer.txt) | tee "$out/benchstat.txt"
 
 echo
 echo "== ratios and goals (medians)"
 strict_flag=()
 [ "$strict" = 1 ] && strict_flag=(-strict)
-(cd benchmarks && go run ./cmd/ratios "${strict_flag[@]}" "$raw") | tee "$out/ratios.txt"
+(cd benchmarks && go run ./cmd/ratios "${strict_flag[@]}" "$raw" "$layer") | tee "$out/ratios.txt"

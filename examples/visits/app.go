@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/examples/visits/pages"
 )
 
 type app struct {
@@ -37,7 +37,7 @@ func newApp(sessions *cookiesession.Manager) http.Handler {
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	s := a.sessions.Session(r)
 	s.Set("visits", s.GetInt("visits")+1)
-	render(w, "home", map[string]any{
+	pages.Render(w, "home", map[string]any{
 		"Visits":  s.GetInt("visits"),
 		"User":    s.GetString("user"),
 		"Flashes": s.Flashes(),
@@ -45,7 +45,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
-	render(w, "login", map[string]any{"User": a.sessions.Session(r).GetString("user")})
+	pages.Render(w, "login", map[string]any{"User": a.sessions.Session(r).GetString("user")})
 }
 
 // login renews the session (new identity: defeats fixation) and stores the user.
@@ -83,7 +83,7 @@ type item struct {
 func (a *app) cart(w http.ResponseWriter, r *http.Request) {
 	s := a.sessions.Session(r)
 	items, _ := cookiesession.Get[[]item](s, "cart")
-	render(w, "cart", map[string]any{"Items": items, "Flashes": s.Flashes(), "Error": r.URL.Query().Get("error")})
+	pages.Render(w, "cart", map[string]any{"Items": items, "Flashes": s.Flashes(), "Error": r.URL.Query().Get("error")})
 }
 
 // cartAdd adds n items. When the cart no longer fits the cookie budget the
@@ -172,7 +172,7 @@ func (a *app) report(r *http.Request) sessionReport {
 }
 
 func (a *app) inspect(w http.ResponseWriter, r *http.Request) {
-	render(w, "session", a.report(r))
+	pages.Render(w, "session", a.report(r))
 }
 
 func (a *app) inspectJSON(w http.ResponseWriter, r *http.Request) {
@@ -181,51 +181,3 @@ func (a *app) inspectJSON(w http.ResponseWriter, r *http.Request) {
 	enc.SetIndent("", "  ")
 	enc.Encode(a.report(r))
 }
-
-func render(w http.ResponseWriter, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pages.ExecuteTemplate(w, name, data); err != nil {
-		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
-	}
-}
-
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
-}).Parse(`
-{{define "top"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cookiesession demo</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
-nav a{margin-right:1rem}.flash{background:#e7f6e7;padding:.5rem 1rem}.error{background:#fbe9e9;padding:.5rem 1rem}
-pre{background:#f4f4f4;padding:1rem;overflow:auto}td{padding:.1rem .8rem}</style></head><body>
-<nav><a href="/">Counter</a><a href="/login">Log in</a><a href="/cart">Cart</a><a href="/session">Session</a></nav>
-{{end}}
-{{define "flashes"}}{{range .}}<p class="flash">{{.}}</p>{{end}}{{end}}
-{{define "home"}}{{template "top"}}{{template "flashes" .Flashes}}
-<h1>You have visited <span id="visits">{{.Visits}}</span> time{{if ne .Visits 1}}s{{end}}.</h1>
-{{if .User}}<p>Logged in as <b id="user">{{.User}}</b>.</p>
-<form method="post" action="/logout"><button id="logout">Log out</button></form>{{else}}<p>Not logged in.</p>{{end}}
-</body></html>{{end}}
-{{define "login"}}{{template "top"}}<h1>Log in</h1>
-<form method="post" action="/login"><label>User <input name="user" id="user-input" required maxlength="64"></label>
-<label><input type="checkbox" name="remember"> Remember me</label> <button id="login">Log in</button></form>
-</body></html>{{end}}
-{{define "cart"}}{{template "top"}}{{template "flashes" .Flashes}}
-{{with .Error}}<p class="error" id="error">{{.}}</p>{{end}}
-<h1>Cart: <span id="count">{{len .Items}}</span> items</h1>
-<form method="post" action="/cart"><input type="number" name="n" value="10" min="1" max="500"> <button id="add">Add items</button></form>
-<form method="post" action="/cart/clear"><button id="clear">Empty the cart</button></form>
-<ul>{{range .Items}}<li>{{.Name}} ({{.SKU}}) × {{.Qty}}</li>{{end}}</ul>
-</body></html>{{end}}
-{{define "session"}}{{template "top"}}<h1>This session</h1>
-{{with .LoadError}}<p class="error">The cookie sent was refused: {{.}}</p>{{end}}
-<table>
-<tr><td>Session id</td><td id="sid">{{.ID}}{{if .New}} (new, not issued yet){{end}}</td></tr>
-<tr><td>Key id</td><td id="kid">{{.KeyID}}{{if .KeyID}}{{if .Primary}} (primary){{else}} (old key: re-sealed on this response){{end}}{{end}}</td></tr>
-<tr><td>Issued at</td><td>{{.IssuedAt}}</td></tr>
-<tr><td>Last activity</td><td>{{.LastActivity}}</td></tr>
-<tr><td>Expires at</td><td>{{.ExpiresAt}}</td></tr>
-<tr><td>Sealed bytes</td><td id="bytes">{{.Bytes}} in {{.Chunks}} cookie(s){{if .Compressed}}, compressed{{end}}</td></tr>
-</table>
-<h2>Cookies as sent</h2><table>{{range $name, $n := .CookieBytes}}<tr><td>{{$name}}</td><td>{{$n}} bytes</td></tr>{{end}}</table>
-<h2>Values</h2><pre>{{json .Values}}</pre>
-</body></html>{{end}}
-`))

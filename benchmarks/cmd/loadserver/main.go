@@ -6,6 +6,19 @@
 //	              every response). A request without a valid cookie gets a
 //	              new ~200 B session (the benchmarks' small payload).
 //	GET /plain    the same handler without sessions.
+//	GET /untouched
+//	              the /plain handler through Manager.Handler, never calling
+//	              Session.
+//	GET /page     the demo server's counter page (examples/visits: its home
+//	              handler and HTML template) through Manager.Handler: the
+//	              session read and written, a Set-Cookie on every response.
+//	GET /page-plain
+//	              the same page without sessions.
+//	GET /plain-headers
+//	              the same handler without sessions, writing the headers
+//	              /session writes (Set-Cookie lines sealed once at start,
+//	              Vary: Cookie, Cache-Control: no-store): what the bytes
+//	              cost, apart from the session's work.
 //
 // It prints "listening on http://ADDR" once it accepts connections.
 package main
@@ -25,6 +38,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession/benchmarks"
+	"github.com/cookiesession/cookiesession/examples/visits/pages"
 )
 
 func main() {
@@ -80,6 +94,43 @@ func handler() http.Handler {
 		write(w, s.GetInt(benchmarks.CounterKey))
 	})))
 	mux.HandleFunc("GET /plain", func(w http.ResponseWriter, r *http.Request) {
+		write(w, 1)
+	})
+	// The hello-world handler through the middleware, never touching the
+	// session: what the middleware costs a route that does not use it.
+	mux.Handle("GET /untouched", m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		write(w, 1)
+	})))
+	// The demo server's counter page (examples/visits, its home handler and
+	// template), with its session, and the same page without one.
+	mux.Handle("GET /page", m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := m.Session(r)
+		s.Set(benchmarks.CounterKey, s.GetInt(benchmarks.CounterKey)+1)
+		pages.Render(w, "home", map[string]any{
+			"Visits":  s.GetInt(benchmarks.CounterKey),
+			"User":    s.GetString("user"),
+			"Flashes": s.Flashes(),
+		})
+	})))
+	mux.HandleFunc("GET /page-plain", func(w http.ResponseWriter, r *http.Request) {
+		pages.Render(w, "home", map[string]any{"Visits": 1, "User": "ada", "Flashes": []string(nil)})
+	})
+	// The headers /session adds, with none of its work: the Set-Cookie lines
+	// of a session sealed once at start, Vary and Cache-Control. It tells the
+	// cost of the bytes from the cost of the session.
+	s, _ := m.LoadHeader()
+	for k, v := range values {
+		s.Set(k, v)
+	}
+	lines, err := m.SetCookies(s)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.HandleFunc("GET /plain-headers", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Set-Cookie"] = lines
+		h["Vary"] = []string{"Cookie"}
+		h["Cache-Control"] = []string{"no-store"}
 		write(w, 1)
 	})
 	return mux

@@ -136,23 +136,10 @@ func (r results) peerTables(w io.Writer) {
 }
 
 func (r results) otherTables(w io.Writer) {
-	fmt.Fprintln(w, "Codec alone (prepared *Payload, no JSON work) against crypto only (AES-256-GCM + base64url of the same bytes)")
-	fmt.Fprintln(w, "op\tsize\timpl\ttime/op\tx crypto-floor\tx cookiesession\tB/op\tallocs/op\t")
-	for _, op := range []string{"seal", "open", "roundtrip"} {
-		for _, size := range sizes {
-			base := "Codec/op=" + op + "/size=" + size + "/impl="
-			for _, impl := range []string{"cookiesession", "cookiesession-signed", "cookiesession-compressed", "crypto-floor"} {
-				name := base + impl
-				if _, ok := r.get(name, "ns/op"); !ok {
-					continue
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", op, size, impl, r.dur(name),
-					r.x(name, base+"crypto-floor"), r.x(name, base+"cookiesession"),
-					r.num(name, "B/op"), r.num(name, "allocs/op"))
-			}
-		}
-	}
-	fmt.Fprintln(w, "\t")
+	r.codecTable(w, "CodecLayer", "encrypted", []string{"encrypted", "signed", "compressed", "crypto-floor"},
+		"Codec alone, no JSON (root package: the JOSE layer of Seal and Open on the payload's JSON bytes) against crypto only (AES-256-GCM + base64url of the same bytes)")
+	r.codecTable(w, "Codec", "cookiesession", []string{"cookiesession", "cookiesession-signed", "cookiesession-compressed", "crypto-floor"},
+		"Codec.Seal + Codec.Open (a prepared *Payload: its claims and values written and read as JSON, values kept raw) against crypto only")
 	fmt.Fprintln(w, "Two full httptest requests (create a session, then read it) and a handler that never touches the session")
 	fmt.Fprintln(w, "bench\tsize\timpl\ttime/op\tx other\tallocs x other\tB/op\tallocs/op\t")
 	for _, size := range sizes {
@@ -181,6 +168,31 @@ func (r results) otherTables(w io.Writer) {
 		}
 		fmt.Fprintf(w, "Untouched\t-\t%s\t%s\t%s\t%s\t%s\t%s\t\n", impl, r.dur(name),
 			r.x(name, other), r.xu(name, other, "allocs/op"), r.num(name, "B/op"), r.num(name, "allocs/op"))
+	}
+	fmt.Fprintln(w, "\t")
+}
+
+// codecTable prints the seal, open and round-trip rows of bench against its
+// crypto-floor and its main implementation.
+func (r results) codecTable(w io.Writer, bench, main string, impls []string, title string) {
+	if _, ok := r.get(bench+"/op=roundtrip/size=200B/impl=crypto-floor", "ns/op"); !ok {
+		return
+	}
+	fmt.Fprintln(w, title)
+	fmt.Fprintf(w, "op\tsize\timpl\ttime/op\tx crypto-floor\tx %s\tB/op\tallocs/op\t\n", main)
+	for _, op := range []string{"seal", "open", "roundtrip"} {
+		for _, size := range sizes {
+			base := bench + "/op=" + op + "/size=" + size + "/impl="
+			for _, impl := range impls {
+				name := base + impl
+				if _, ok := r.get(name, "ns/op"); !ok {
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", op, size, impl, r.dur(name),
+					r.x(name, base+"crypto-floor"), r.x(name, base+main),
+					r.num(name, "B/op"), r.num(name, "allocs/op"))
+			}
+		}
 	}
 	fmt.Fprintln(w, "\t")
 }
@@ -267,13 +279,22 @@ func (r results) goals(w io.Writer) (missed int) {
 
 	c = nil
 	for _, size := range sizes {
-		base := "Codec/op=roundtrip/size=" + size + "/impl="
-		c = append(c, ratioCheck("size="+size+" time", base+"cookiesession", base+"crypto-floor", "ns/op", 1.5)...)
-		if v, ok := r.get(base+"cookiesession", "allocs/op"); ok {
+		base := "CodecLayer/op=roundtrip/size=" + size + "/impl="
+		c = append(c, ratioCheck("size="+size+" time", base+"encrypted", base+"crypto-floor", "ns/op", 1.5)...)
+		if v, ok := r.get(base+"encrypted", "allocs/op"); ok {
 			c = append(c, check{fmt.Sprintf("size=%s allocs: %.0f per round trip, limit 10", size, v), v <= 10})
 		}
 	}
-	report("codec alone <= 1.5x the crypto-only floor, <= 10 allocs per round trip (Seal+Open)", c)
+	report("codec alone, no JSON <= 1.5x the crypto-only floor, <= 10 allocs per round trip (seal + open)", c)
+	// Not a goal: the same with the payload's JSON, which the floor does not
+	// write or read, for the record.
+	for _, size := range sizes {
+		base := "Codec/op=roundtrip/size=" + size + "/impl="
+		if v, ok := r.ratio(base+"cookiesession", base+"crypto-floor", "ns/op"); ok {
+			a, _ := r.get(base+"cookiesession", "allocs/op")
+			fmt.Fprintf(w, "           info with the payload JSON (Codec.Seal + Codec.Open): size=%s %.2fx the crypto-only floor, %.0f allocs\n", size, v, a)
+		}
+	}
 
 	c = nil
 	for _, size := range sizes {
