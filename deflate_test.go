@@ -265,13 +265,17 @@ func TestDeflateRatio(t *testing.T) {
 	}
 }
 
-// TestDeflateAllocs checks that a pooled deflater allocates nothing once dst
+// TestDeflateAllocs checks that a deflater, once used, allocates nothing when dst
 // has room.
 func TestDeflateAllocs(t *testing.T) {
 	for _, n := range []int{293, 2600, 10000} {
 		src := deflateSession(n)
 		dst := make([]byte, 0, 2*len(src)+64)
-		if a := testing.AllocsPerRun(100, func() { deflate(dst, src) }); a != 0 {
+		// A deflater of its own, not the pool's: under -race, sync.Pool
+		// drops some of what is put back on purpose.
+		d := new(deflater)
+		d.compress(dst, src)
+		if a := testing.AllocsPerRun(100, func() { d.compress(dst, src) }); a != 0 {
 			t.Errorf("%d bytes: %v allocations per call", n, a)
 		}
 	}
