@@ -137,7 +137,7 @@ type contentKey struct {
 	zHeader string // encoded header with "zip":"DEF" (encrypted mode)
 	aead    cipher.AEAD
 	macKey  []byte
-	macs    sync.Pool // of hash.Hash (HMAC-SHA256 keyed with macKey)
+	macs    sync.Pool // of *macState (HMAC-SHA256 keyed with macKey)
 }
 
 // NewCodec validates cfg and returns a codec. Errors wrap [ErrConfig].
@@ -234,7 +234,7 @@ func deriveRing(ring *KeyRing, mode Mode, purpose string) *derivedRing {
 		if mode == Signed {
 			ck.header = b64.EncodeToString([]byte(`{"alg":"HS256","kid":"` + k.id + `"}`))
 			ck.macKey = secret
-			ck.macs.New = func() any { return hmac.New(sha256.New, ck.macKey) }
+			ck.macs.New = func() any { return &macState{h: hmac.New(sha256.New, ck.macKey)} }
 		} else {
 			ck.header = b64.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM","kid":"` + k.id + `"}`))
 			ck.zHeader = b64.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM","kid":"` + k.id + `","zip":"DEF"}`))
@@ -366,12 +366,20 @@ func (k *contentKey) appendSigned(out, payload []byte) []byte {
 }
 
 func (k *contentKey) mac(signingInput []byte) (sum [macSize]byte) {
-	h := k.macs.Get().(hash.Hash)
-	h.Reset()
-	h.Write(signingInput)
-	h.Sum(sum[:0])
-	k.macs.Put(h)
+	m := k.macs.Get().(*macState)
+	m.h.Reset()
+	m.h.Write(signingInput)
+	// Summed into the pooled state: a local array handed to the hash.Hash
+	// interface would escape to the heap.
+	copy(sum[:], m.h.Sum(m.sum[:0]))
+	k.macs.Put(m)
 	return sum
+}
+
+// macState is a pooled HMAC with room for its sum.
+type macState struct {
+	h   hash.Hash
+	sum [macSize]byte
 }
 
 // OpenInfo describes how a sealed value was opened.
