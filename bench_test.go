@@ -297,7 +297,7 @@ func BenchmarkFloor(b *testing.B) {
 }
 
 // BenchmarkCodecLayer is the codec alone, without JSON: the JOSE layer of
-// Seal and Open (sealPlaintext and open: header, key lookup, base64url, the
+// Seal and Open (appendSealed and open: header, key lookup, base64url, the
 // AEAD or HMAC, and DEFLATE for "compressed") on the payload's JSON bytes,
 // against the crypto-only floor, AES-256-GCM and base64url of the same bytes
 // (impl=crypto-floor). Codec.Seal and Codec.Open add the payload's JSON,
@@ -313,7 +313,7 @@ func BenchmarkCodecLayer(b *testing.B) {
 					continue
 				}
 				c := cc.c
-				sealed, err := c.sealPlaintext(plaintext)
+				sealed, err := fxSealPlaintext(c, plaintext)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -326,7 +326,7 @@ func BenchmarkCodecLayer(b *testing.B) {
 					b.SetBytes(int64(len(plaintext)))
 					for b.Loop() {
 						if op != "open" {
-							if sealed, err = c.sealPlaintext(plaintext); err != nil {
+							if sealed, err = fxSealPlaintext(c, plaintext); err != nil {
 								b.Fatal(err)
 							}
 						}

@@ -261,12 +261,7 @@ func deriveRing(ring *KeyRing, mode Mode, purpose string) *derivedRing {
 // Seal does not check the cookie budget: [Codec.Encode] does.
 func (c *Codec) Seal(p *Payload) (string, error) {
 	var onStack [32]member
-	return c.seal(p, sortedMembers(p.Values, onStack[:0]))
-}
-
-// seal is Seal of p's claims and of ms instead of p.Values.
-func (c *Codec) seal(p *Payload, ms members) (string, error) {
-	out, err := c.appendSeal(nil, p, ms)
+	out, err := c.appendSeal(nil, p, sortedMembers(p.Values, onStack[:0]))
 	if err != nil {
 		return "", err
 	}
@@ -294,18 +289,9 @@ func (c *Codec) appendSeal(dst []byte, p *Payload, ms members) ([]byte, error) {
 	return c.appendSealed(dst, buf.b)
 }
 
-// sealPlaintext is the JOSE layer of Seal: it signs, or compresses and
-// encrypts, the payload's JSON with the primary key.
-func (c *Codec) sealPlaintext(payload []byte) (string, error) {
-	out, err := c.appendSealed(nil, payload)
-	if err != nil {
-		return "", err
-	}
-	return unsafe.String(unsafe.SliceData(out), len(out)), nil
-}
-
-// appendSealed is sealPlaintext appending to dst. dst grows once, to the
-// longest value payload can seal to.
+// appendSealed is the JOSE layer of Seal: it appends to dst the payload's
+// JSON signed, or compressed and encrypted, with the primary key. dst grows
+// once, to the longest value payload can seal to.
 func (c *Codec) appendSealed(dst, payload []byte) ([]byte, error) {
 	d := c.keys()
 	if d == nil {
@@ -663,13 +649,7 @@ func (c *Codec) Expiry(iat, lat time.Time) time.Time {
 // counted against MaxCookieBytes. A session over any budget returns a
 // *SizeError matching [ErrTooLarge].
 func (c *Codec) Encode(p *Payload, attrLen int) ([]Chunk, error) {
-	var onStack [32]member
-	return c.encode(p, sortedMembers(p.Values, onStack[:0]), attrLen)
-}
-
-// encode is Encode of p's claims and of ms instead of p.Values.
-func (c *Codec) encode(p *Payload, ms members, attrLen int) ([]Chunk, error) {
-	sealed, err := c.seal(p, ms)
+	sealed, err := c.Seal(p)
 	if err != nil {
 		return nil, err
 	}

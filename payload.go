@@ -119,16 +119,7 @@ type members []member
 
 // index returns where name is, or would be inserted, and whether it is there.
 func (ms members) index(name string) (int, bool) {
-	lo, hi := 0, len(ms)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if ms[mid].name < name {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo, lo < len(ms) && ms[lo].name == name
+	return slices.BinarySearchFunc(ms, name, func(m member, name string) int { return strings.Compare(m.name, name) })
 }
 
 // get returns the JSON under name, or nil.
@@ -155,6 +146,12 @@ func sortedMembers(values map[string]json.RawMessage, scratch []member) members 
 	for k, v := range values {
 		ms = append(ms, member{k, v})
 	}
+	ms.sort()
+	return ms
+}
+
+// sort sorts ms by name, stably (a repeated name keeps its order).
+func (ms members) sort() {
 	if len(ms) <= 32 {
 		// An insertion sort: few members, small to move.
 		for i := 1; i < len(ms); i++ {
@@ -162,10 +159,9 @@ func sortedMembers(values map[string]json.RawMessage, scratch []member) members 
 				ms[j], ms[j-1] = ms[j-1], ms[j]
 			}
 		}
-	} else {
-		slices.SortFunc(ms, func(x, y member) int { return strings.Compare(x.name, y.name) })
+		return
 	}
-	return ms
+	slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.name, y.name) })
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json does.
@@ -492,7 +488,7 @@ func (s *scanner) values() (members, bool) {
 		ms = append(ms, member{name, s.data[start:s.i:s.i]})
 	}
 	if !sorted {
-		slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.name, y.name) })
+		ms.sort()
 		for i := 1; i < len(ms); i++ {
 			if ms[i].name == ms[i-1].name {
 				return nil, false // a repeated name

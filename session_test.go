@@ -1078,7 +1078,7 @@ func TestSessionValuesFromAnotherWriter(t *testing.T) {
 	m, clock, _ := e2eManager(t, Config{})
 	now := clock.Now().Unix()
 	plaintext := fxClaims(now-60, now-60, now+3600, `{ "zeta" : 1 , "alpha":"a", "mid":[1,2], "Beta":true }`)
-	sealed, err := m.codec.sealPlaintext(plaintext)
+	sealed, err := fxSealPlaintext(m.codec, plaintext)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,11 +104,13 @@ if [ -s "$tmp/server.err" ]; then
 	head -20 "$tmp/server.err" >&2
 fi
 
-# rps ROUTE: the median of wrk's Requests/sec over the rounds; errors ROUTE:
-# the socket errors and non-2xx/3xx responses of all rounds.
+# rates ROUTE: wrk's Requests/sec of each round; rps ROUTE: their median;
+# errors ROUTE: the socket errors and non-2xx/3xx responses of all rounds.
+rates() {
+	for f in "$out"/wrk-"$1".*.txt; do sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$f"; done
+}
 rps() {
-	for f in "$out"/wrk-"$1".*.txt; do sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$f"; done |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	rates "$1" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 errors() {
 	cat "$out"/wrk-"$1".*.txt | awk '/Socket errors:/ { gsub(",", ""); for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i }
@@ -118,7 +120,7 @@ errors() {
 for route in $routes; do
 	[ -n "$(rps "$route")" ] || { echo "load.sh: no Requests/sec in wrk's output for /$route" >&2; exit 1; }
 	echo
-	echo "== wrk, /$route, round $rounds of $rounds (all rounds: $(for f in "$out"/wrk-"$route".*.txt; do sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$f"; done | paste -sd ' ' -) requests/sec)"
+	echo "== wrk, /$route, round $rounds of $rounds (all rounds: $(rates "$route" | paste -sd ' ' -) requests/sec)"
 	cat "$out/wrk-$route.$rounds.txt"
 done
 echo
