@@ -81,7 +81,11 @@ body=$(curl -sS -H "Cookie: $cookie" "$base/session")
 [ "$body" = "visits 2" ] || { echo "load.sh: the session cookie was not read back (got \"$body\")" >&2; exit 1; }
 curl -sS -H "Cookie: $cookie" "$base/page" | grep -q '<span id="visits">2</span>' ||
 	{ echo "load.sh: /page did not read the session cookie back" >&2; exit 1; }
-echo "server $base, session cookie of ${#cookie} bytes; wrk -t$threads -c$conns -d$duration per route, $rounds round(s)" >&2
+# The response header bytes the session adds to the page (Set-Cookie, Vary,
+# Cache-Control), as a client receives them.
+headers() { curl -sS -D - -o /dev/null -H "Cookie: $cookie" "$base/$1" | wc -c; }
+extra=$(($(headers page) - $(headers page-plain)))
+echo "server $base, session cookie of ${#cookie} bytes, $extra bytes of response headers added by the session; wrk -t$threads -c$conns -d$duration per route, $rounds round(s)" >&2
 
 run() { # run NAME PATH ROUND
 	wrk -t"$threads" -c"$conns" -d"$duration" -H "Cookie: $cookie" "$base$2" >"$out/wrk-$1.$3.txt" 2>&1 || {
