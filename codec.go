@@ -394,7 +394,8 @@ type OpenInfo struct {
 //  8. time: not before NotBefore, not issued in the future beyond the clock
 //     skew, not past expiry, lifetime or idle timeout.
 func (c *Codec) Open(sealed string, now time.Time) (*Payload, OpenInfo, error) {
-	p, ms, info, err := c.openMembers(sealed, now)
+	p := new(Payload)
+	ms, info, err := c.openMembers(sealed, now, p)
 	if err != nil {
 		return nil, info, err
 	}
@@ -402,21 +403,22 @@ func (c *Codec) Open(sealed string, now time.Time) (*Payload, OpenInfo, error) {
 	return p, info, nil
 }
 
-// openMembers is Open with the values as members, p.Values left nil.
-func (c *Codec) openMembers(sealed string, now time.Time) (*Payload, members, OpenInfo, error) {
+// openMembers is Open into the caller's p, with the values as members,
+// p.Values left nil. On error p holds nothing of use.
+func (c *Codec) openMembers(sealed string, now time.Time, p *Payload) (members, OpenInfo, error) {
 	info := OpenInfo{Bytes: len(sealed)}
 	plaintext, err := c.open(sealed, &info)
 	if err != nil {
-		return nil, nil, info, err
+		return nil, info, err
 	}
-	p, ms, err := parsePayload(plaintext)
+	ms, err := parsePayload(plaintext, p)
 	if err != nil {
-		return nil, nil, info, err
+		return nil, info, err
 	}
 	if err := c.checkTime(p, now); err != nil {
-		return nil, nil, info, err // an expired payload is never handed out
+		return nil, info, err // an expired payload is never handed out
 	}
-	return p, ms, info, nil
+	return ms, info, nil
 }
 
 func (c *Codec) open(sealed string, info *OpenInfo) ([]byte, error) {
@@ -659,7 +661,8 @@ func (c *Codec) Encode(p *Payload, attrLen int) ([]Chunk, error) {
 // Decode joins the cookies that lookup returns (see [CookieLookup]) and opens
 // them. It returns [ErrNoCookie] when the request carries no session cookie.
 func (c *Codec) Decode(lookup func(name string) []string, now time.Time) (*Payload, OpenInfo, error) {
-	p, ms, info, err := c.decode(lookup, now)
+	p := new(Payload)
+	ms, info, err := c.decode(lookup, now, p)
 	if err != nil {
 		return nil, info, err
 	}
@@ -667,15 +670,16 @@ func (c *Codec) Decode(lookup func(name string) []string, now time.Time) (*Paylo
 	return p, info, nil
 }
 
-// decode is Decode with the values as members, p.Values left nil.
-func (c *Codec) decode(lookup func(name string) []string, now time.Time) (*Payload, members, OpenInfo, error) {
+// decode is Decode into the caller's p, with the values as members, p.Values
+// left nil.
+func (c *Codec) decode(lookup func(name string) []string, now time.Time, p *Payload) (members, OpenInfo, error) {
 	sealed, n, err := join(c.names[:], lookup, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
 	if err != nil {
-		return nil, nil, OpenInfo{}, err
+		return nil, OpenInfo{}, err
 	}
-	p, ms, info, err := c.openMembers(sealed, now)
+	ms, info, err := c.openMembers(sealed, now, p)
 	info.Chunks = n
-	return p, ms, info, err
+	return ms, info, err
 }
 
 // ChunkNames returns every name a session of this codec may use, Name first:

@@ -334,36 +334,43 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 // from single "name=value" cookies such as API Gateway v2 passes in its
 // cookies list.
 func (m *Manager) LoadHeader(cookieHeaders ...string) (*Session, error) {
-	jar := chunkCookies{name: m.cfg.Name}
-	jar.add(cookieHeaders)
-	return m.load(jar.lookup)
+	s := &Session{m: m}
+	s.cookies.name = m.cfg.Name
+	s.cookies.add(cookieHeaders)
+	err := m.load(s, s.cookies.lookup)
+	return s, err
 }
 
-func (m *Manager) load(lookup func(string) []string) (*Session, error) {
-	s := &Session{m: m}
+// load fills the new session s from the cookies that lookup returns.
+func (m *Manager) load(s *Session, lookup func(string) []string) error {
 	for i, name := range m.codec.names {
 		if len(lookup(name)) != 0 {
 			s.present |= 1 << i
 		}
 	}
 	if s.present == 0 {
-		return s, nil
+		return nil
 	}
 	now := m.now()
-	p, ms, info, err := m.codec.decode(lookup, now)
+	var p Payload
+	ms, info, err := m.codec.decode(lookup, now, &p)
 	if err != nil {
 		if err == ErrNoCookie { // chunks without a first cookie: debris
 			err = invalidf("chunks without the first cookie")
 		}
 		s.loadErr = err
-		return s, err
+		return err
 	}
+	// The values were parsed into a slice with room for their copy on the
+	// first change (see scanner.values): it is handed to the session apart.
+	n := len(ms)
+	ms, s.spare = ms[:n:n], ms[n:n]
 	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, values: ms}
 	s.saved = s.st
 	s.lastActivity, s.info = p.LastActivity, info
 	s.reseal = !info.Primary || m.cfg.SaveEveryRequest ||
 		m.cfg.IdleTimeout > 0 && now.Sub(p.LastActivity) >= m.cfg.TouchInterval
-	return s, nil
+	return nil
 }
 
 // Save adds to w's header the Set-Cookie lines that s needs (none when it
@@ -375,7 +382,7 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 	if err != nil {
 		return err
 	}
-	addSetCookies(w.Header(), lines)
+	addSessionHeaders(w.Header(), lines, false)
 	return nil
 }
 
@@ -511,27 +518,68 @@ func (m *Manager) expire(present uint16, from int) []string {
 	return lines
 }
 
-// addSetCookies adds the lines and, when there are any, the headers that keep
-// a response that sets a session cookie out of shared caches.
-func addSetCookies(h http.Header, lines []string) {
-	if len(lines) == 0 {
+// addSessionHeaders adds the Set-Cookie lines to h and the headers that keep
+// the response out of shared caches: Cache-Control: no-store (replacing any
+// other Cache-Control) when there are lines, and Cookie in Vary (unless Vary
+// has it or "*") when there are lines or when vary is set: a response made
+// with the session must be keyed on the cookie even when it sets none. When
+// h has none of the three yet, as is usual, their values take one allocation.
+func addSessionHeaders(h http.Header, lines []string, vary bool) {
+	n := len(lines)
+	noStore := n > 0 && !hasNoStore(h["Cache-Control"])
+	vary = (vary || n > 0) && !variesOnCookie(h["Vary"])
+	if n == 0 && !vary {
 		return
 	}
-	h["Set-Cookie"] = append(h["Set-Cookie"], lines...)
-	if !strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store") {
-		h.Set("Cache-Control", "no-store")
+	// The values side by side, each header's capped so that appending to
+	// one never writes over the next.
+	vals := append(make([]string, 0, n+2), lines...)
+	if n > 0 {
+		if old := h["Set-Cookie"]; len(old) > 0 {
+			h["Set-Cookie"] = append(old, lines...)
+		} else {
+			h["Set-Cookie"] = vals[:n:n]
+		}
 	}
-	addVaryCookie(h)
+	if noStore {
+		vals = append(vals, "no-store")
+		h["Cache-Control"] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	if vary {
+		if old := h["Vary"]; len(old) > 0 {
+			h["Vary"] = append(old, "Cookie")
+		} else {
+			vals = append(vals, "Cookie")
+			h["Vary"] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
+	}
 }
 
-// addVaryCookie adds Cookie to the Vary header unless it is there (or "*").
-func addVaryCookie(h http.Header) {
-	for _, v := range h.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
-				return
+// hasNoStore reports whether the Cache-Control values have no-store, in any
+// case.
+func hasNoStore(values []string) bool {
+	const d = "no-store"
+	for _, v := range values {
+		for i := 0; i+len(d) <= len(v); i++ {
+			if strings.EqualFold(v[i:i+len(d)], d) {
+				return true
 			}
 		}
 	}
-	h.Add("Vary", "Cookie")
+	return false
+}
+
+// variesOnCookie reports whether the Vary values name Cookie, in any case,
+// or "*".
+func variesOnCookie(values []string) bool {
+	for _, v := range values {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -176,9 +176,10 @@ func FuzzParsePayload(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		data = slices.Clip(data)
-		fp, fms, fok := parseWritten(data)
-		ap, ams, aerr := parseAny(data)
-		p, ms, err := parsePayload(data)
+		var fp, ap, p Payload
+		fms, fok := parseWritten(data, &fp)
+		ams, aerr := parseAny(data, &ap)
+		ms, err := parsePayload(data, &p)
 		if fok {
 			if aerr != nil {
 				t.Fatalf("parseWritten accepts what parseAny refuses (%v): %q", aerr, data)
@@ -219,8 +220,9 @@ func FuzzParsePayload(f *testing.F) {
 			t.Fatalf("claims out of rule: %+v", p)
 		}
 		// What was read writes back to bytes that read the same.
-		out := writePayload(nil, p, ms)
-		q, qms, qerr := parsePayload(out)
+		out := writePayload(nil, &p, ms)
+		var q Payload
+		qms, qerr := parsePayload(out, &q)
 		if qerr != nil || q.ID != p.ID || !slices.EqualFunc(qms, ms, func(x, y member) bool { return x.name == y.name && bytes.Equal(x.value, y.value) }) {
 			t.Fatalf("written back %q: %v", out, qerr)
 		}

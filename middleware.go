@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrHeadersWritten reports, through Config.ErrorLog, a session changed after
@@ -65,6 +66,10 @@ type requestState struct {
 	ctx sessionContext
 	w   responseWriter
 
+	// clean is set once the session is committed without error, so that
+	// the writes after the first skip the lock.
+	clean atomic.Bool
+
 	mu        sync.Mutex // guards what follows
 	sess      *Session
 	committed bool
@@ -101,6 +106,7 @@ func (rs *requestState) commit() bool {
 	rs.committed = true
 	if rs.sess == nil {
 		rs.mu.Unlock()
+		rs.clean.Store(true)
 		return true
 	}
 	lines, err := rs.sess.commitLines()
@@ -116,9 +122,9 @@ func (rs *requestState) commit() bool {
 	rs.sent = lines
 	// The response was made with the session: a shared cache must key it on
 	// the cookie even when no Set-Cookie goes out.
-	addVaryCookie(rs.w.Header())
-	addSetCookies(rs.w.Header(), lines)
+	addSessionHeaders(rs.w.Header(), lines, true)
 	rs.mu.Unlock()
+	rs.clean.Store(true)
 	return true
 }
 
@@ -171,6 +177,9 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(b []byte) (int, error) {
+	if w.rs.clean.Load() {
+		return w.ResponseWriter.Write(b)
+	}
 	if !w.rs.commit() {
 		return 0, w.rs.failed
 	}

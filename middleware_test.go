@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -1072,6 +1073,8 @@ func TestMiddlewareVaryAndCacheControl(t *testing.T) {
 		{"set=1&vary=*", []string{"*"}, "no-store"},
 		{"set=1&cc=public,%20max-age=600", []string{"Cookie"}, "no-store"},
 		{"set=1&cc=no-store,%20private", []string{"Cookie"}, "no-store, private"},
+		{"set=1&cc=private,%20No-Store", []string{"Cookie"}, "private, No-Store"},
+		{"set=1&vary=COOKIE", []string{"COOKIE"}, "no-store"},
 		{"destroy=1&vary=Accept-Encoding", []string{"Accept-Encoding", "Cookie"}, "no-store"},
 		// No Set-Cookie: the handler's Cache-Control untouched, but the
 		// response was made with the session, so it varies on the cookie.
@@ -1085,6 +1088,35 @@ func TestMiddlewareVaryAndCacheControl(t *testing.T) {
 		if got := resp.header.Get("Cache-Control"); got != tc.cc {
 			t.Errorf("%s: Cache-Control %q, want %q", tc.query, got, tc.cc)
 		}
+	}
+}
+
+// TestAddSessionHeadersSeparateValues checks that the values the headers
+// share one allocation for stay apart: appending to one header changes no
+// other, and a handler's own Set-Cookie lines are kept, before the session's.
+func TestAddSessionHeadersSeparateValues(t *testing.T) {
+	h := http.Header{}
+	addSessionHeaders(h, []string{"s=1", "s.1=2"}, true)
+	h.Add("Set-Cookie", "theme=dark")
+	h.Add("Cache-Control", "private")
+	h.Add("Vary", "Origin")
+	want := http.Header{
+		"Set-Cookie":    {"s=1", "s.1=2", "theme=dark"},
+		"Cache-Control": {"no-store", "private"},
+		"Vary":          {"Cookie", "Origin"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("headers %q, want %q", h, want)
+	}
+
+	h = http.Header{"Set-Cookie": {"theme=dark"}}
+	addSessionHeaders(h, []string{"s=1"}, false)
+	if got := h["Set-Cookie"]; !slices.Equal(got, []string{"theme=dark", "s=1"}) {
+		t.Errorf("Set-Cookie %q", got)
+	}
+	h = http.Header{}
+	if addSessionHeaders(h, nil, false); len(h) != 0 {
+		t.Errorf("no lines, no vary: headers %q", h)
 	}
 }
 

@@ -186,15 +186,16 @@ func jsonVerbatim(s string) bool {
 	return true
 }
 
-// parsePayload reads the JSON of a payload strictly: its claims into a
-// Payload whose Values are left nil, and its values as members. The values
-// alias data, and so do the id and the names (see alias): data must not change
-// afterwards.
-func parsePayload(data []byte) (*Payload, members, error) {
-	if p, ms, ok := parseWritten(data); ok {
-		return p, ms, nil
+// parsePayload reads the JSON of a payload strictly: its claims into p, whose
+// Values are left nil, and its values as members. The values alias data, and
+// so do the id and the names (see alias): data must not change afterwards. p
+// is the caller's, often on its stack: one allocation less per cookie opened.
+// On error p holds nothing of use.
+func parsePayload(data []byte, p *Payload) (members, error) {
+	if ms, ok := parseWritten(data, p); ok {
+		return ms, nil
 	}
-	return parseAny(data)
+	return parseAny(data, p)
 }
 
 // parseWritten reads a payload laid out exactly as appendPayload writes it:
@@ -203,30 +204,30 @@ func parsePayload(data []byte) (*Payload, members, error) {
 // of parseAny. It reports false for anything else, which parseAny then reads
 // or refuses with its reason; what it accepts, parseAny accepts too, and
 // reads the same.
-func parseWritten(data []byte) (*Payload, members, bool) {
+func parseWritten(data []byte, p *Payload) (members, bool) {
 	s := scanner{data: data}
 	if !s.literal(`{"sid":"`) {
-		return nil, nil, false
+		return nil, false
 	}
 	start := s.i
 	for s.i < len(data) && isBase64URL(data[s.i]) {
 		s.i++
 	}
-	p := &Payload{ID: alias(data[start:s.i])}
+	*p = Payload{ID: alias(data[start:s.i])}
 	if len(p.ID) == 0 || len(p.ID) > 64 || !s.literal(`","iat":`) {
-		return nil, nil, false
+		return nil, false
 	}
 	iat, ok := s.unixSeconds()
 	if !ok || !s.literal(`,"lat":`) {
-		return nil, nil, false
+		return nil, false
 	}
 	lat, ok := s.unixSeconds()
 	if !ok || !s.literal(`,"exp":`) {
-		return nil, nil, false
+		return nil, false
 	}
 	exp, ok := s.unixSeconds()
 	if !ok || !(iat <= lat && lat < exp) {
-		return nil, nil, false
+		return nil, false
 	}
 	switch {
 	case s.literal(`,"rm":true`):
@@ -235,20 +236,20 @@ func parseWritten(data []byte) (*Payload, members, bool) {
 		p.RememberMe = RememberNo
 	}
 	if !s.literal(`,"v":`) {
-		return nil, nil, false
+		return nil, false
 	}
 	ms, ok := s.values()
 	if !ok || !s.literal("}") || s.i != len(data) {
-		return nil, nil, false
+		return nil, false
 	}
 	p.IssuedAt, p.LastActivity, p.Expiry = time.Unix(iat, 0), time.Unix(lat, 0), time.Unix(exp, 0)
-	return p, ms, true
+	return ms, true
 }
 
 // parseAny reads a payload whatever its member order and white space.
-func parseAny(data []byte) (*Payload, members, error) {
+func parseAny(data []byte, p *Payload) (members, error) {
 	s := scanner{data: data}
-	p := &Payload{}
+	*p = Payload{}
 	var seen uint8
 	const (
 		sawSID = 1 << iota
@@ -263,7 +264,7 @@ func parseAny(data []byte) (*Payload, members, error) {
 	var ms members
 	s.space()
 	if !s.consume('{') {
-		return nil, nil, invalidf("payload is not a JSON object")
+		return nil, invalidf("payload is not a JSON object")
 	}
 	for first := true; ; first = false {
 		s.space()
@@ -271,15 +272,15 @@ func parseAny(data []byte) (*Payload, members, error) {
 			break
 		}
 		if !first && !(s.consume(',') && s.spaceThen()) {
-			return nil, nil, invalidf("payload: malformed object")
+			return nil, invalidf("payload: malformed object")
 		}
 		name, ok := s.plainString()
 		if !ok {
-			return nil, nil, invalidf("payload: malformed member name")
+			return nil, invalidf("payload: malformed member name")
 		}
 		s.space()
 		if !s.consume(':') {
-			return nil, nil, invalidf("payload: malformed object")
+			return nil, invalidf("payload: malformed object")
 		}
 		s.space()
 		var bit uint8
@@ -310,28 +311,28 @@ func parseAny(data []byte) (*Payload, members, error) {
 			bit = sawV
 			ms, ok2 = s.values()
 		default:
-			return nil, nil, invalidf("payload: unknown claim %.16q", name)
+			return nil, invalidf("payload: unknown claim %.16q", name)
 		}
 		if !ok2 {
-			return nil, nil, invalidf("payload: malformed claim %q", name)
+			return nil, invalidf("payload: malformed claim %q", name)
 		}
 		if seen&bit != 0 {
-			return nil, nil, invalidf("payload: repeated claim %q", name)
+			return nil, invalidf("payload: repeated claim %q", name)
 		}
 		seen |= bit
 	}
 	s.space()
 	if s.i != len(s.data) {
-		return nil, nil, invalidf("payload: data after the object")
+		return nil, invalidf("payload: data after the object")
 	}
 	if seen&required != required {
-		return nil, nil, invalidf("payload: missing claim")
+		return nil, invalidf("payload: missing claim")
 	}
 	if !(iat <= lat && lat < exp) {
-		return nil, nil, invalidf("payload: claims out of order (iat %d, lat %d, exp %d)", iat, lat, exp)
+		return nil, invalidf("payload: claims out of order (iat %d, lat %d, exp %d)", iat, lat, exp)
 	}
 	p.IssuedAt, p.LastActivity, p.Expiry = time.Unix(iat, 0), time.Unix(lat, 0), time.Unix(exp, 0)
-	return p, ms, nil
+	return ms, nil
 }
 
 // validSID reports whether id is 1 to 64 base64url characters.
@@ -456,8 +457,7 @@ func (s *scanner) values() (members, bool) {
 	if !s.consume('{') {
 		return nil, false
 	}
-	// Collected on the stack, then copied once, with room for two more
-	// (a session often gains a value).
+	// Collected on the stack, then copied once (see the end).
 	var onStack [32]member
 	ms := members(onStack[:0])
 	sorted := true
@@ -495,7 +495,10 @@ func (s *scanner) values() (members, bool) {
 			}
 		}
 	}
-	out := make(members, len(ms), len(ms)+2)
+	// Copied once into room for twice as many and two more: a Session keeps
+	// the second half for its copy on the first change, which often adds a
+	// value (see Session.change).
+	out := make(members, len(ms), 2*len(ms)+2)
 	copy(out, ms)
 	return out, true
 }

@@ -41,6 +41,9 @@ type Session struct {
 	loadErr      error     // why the request's cookie was not used, if it was not
 	present      uint16    // bit i: the request carried chunk i
 	reseal       bool      // opened with a non-primary key, or due a touch
+
+	cookies chunkCookies // the request's cookies of this session: load's, here to spare an allocation
+	spare   members      // room for the values' copy at the first change, allocated with them
 }
 
 // state is the part of a Session that Save can restore.
@@ -279,10 +282,12 @@ func (s *Session) change() {
 		s.st = state{id: newSessionID()}
 	}
 	if !s.dirty {
-		// With room for two more values: a change often adds one.
-		values := make(members, len(s.st.values), len(s.st.values)+2)
-		copy(values, s.st.values)
-		s.st.values = values
+		values := s.spare[:0]
+		if cap(values) < len(s.st.values) {
+			// With room for two more values: a change often adds one.
+			values = make(members, 0, len(s.st.values)+2)
+		}
+		s.st.values, s.spare = append(values, s.st.values...), nil
 		s.dirty = true
 	}
 	s.st.sealed = nil

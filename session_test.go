@@ -239,7 +239,7 @@ func e2eCheckUncacheable(t testing.TB, h http.Header) {
 	if !e2eVary(h, "Cookie") && !e2eVary(h, "*") {
 		t.Errorf("Set-Cookie without Vary: Cookie (Vary %q)", h.Values("Vary"))
 	}
-	if !strings.Contains(h.Get("Cache-Control"), "no-store") {
+	if !strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store") { // directives are case-insensitive
 		t.Errorf("Set-Cookie without Cache-Control: no-store (%q)", h.Get("Cache-Control"))
 	}
 }
