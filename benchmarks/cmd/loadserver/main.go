@@ -14,6 +14,10 @@
 //	              session read and written, a Set-Cookie on every response.
 //	GET /page-plain
 //	              the same page without sessions.
+//	POST /login   the demo server's login (examples/visits): renews the
+//	              session and stores the user from the form, with a flash
+//	              message, then redirects to /page. With the /page that
+//	              follows it gives the session of a logged-in demo user.
 //	GET /plain-headers
 //	              the same handler without sessions, writing the headers
 //	              /session writes (Set-Cookie lines sealed once at start,
@@ -111,6 +115,15 @@ func handler() http.Handler {
 			"User":    s.GetString("user"),
 			"Flashes": s.Flashes(),
 		})
+	})))
+	// The demo's login handler: its session work, then its redirect.
+	mux.Handle("POST /login", m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := m.Session(r)
+		s.Renew()
+		s.Set("user", r.FormValue("user"))
+		s.RememberMe(r.FormValue("remember") == "on")
+		s.AddFlash("Welcome, " + r.FormValue("user") + ".")
+		http.Redirect(w, r, "/page", http.StatusSeeOther)
 	})))
 	mux.HandleFunc("GET /page-plain", func(w http.ResponseWriter, r *http.Request) {
 		pages.Render(w, "home", map[string]any{"Visits": 1, "User": "ada", "Flashes": []string(nil)})
