@@ -71,11 +71,13 @@ var (
 	zFixedLit  [zNumLit]uint32
 	zFixedDist [zNumDist]uint32
 
-	// A run of z zero code lengths, 0 to 138, is zZeroRunLen[z] symbols of
-	// the code-length code, each zZeroRun[z] (symbol | extra bits<<8): one or
-	// two zeros (symbol 0), or one symbol 17 (3 to 10) or 18 (11 to 138).
+	// A run of z zero code lengths, 0 to 138, is zZeroRunLen[z]>>56 symbols
+	// of the code-length code, each zZeroRun[z] (symbol | extra bits<<8):
+	// one or two zeros (symbol 0), or one symbol 17 (3 to 10) or 18 (11 to
+	// 138). The low bits of zZeroRunLen[z] count them by symbol, 16 bits
+	// for each of 0, 17 and 18, so that a sum counts those of many runs.
 	zZeroRun    [139]uint16
-	zZeroRunLen [139]uint8
+	zZeroRunLen [139]uint64
 )
 
 func init() {
@@ -126,11 +128,11 @@ func init() {
 	for z := range 139 {
 		switch {
 		case z < 3:
-			zZeroRunLen[z] = uint8(z)
+			zZeroRunLen[z] = uint64(z)<<56 | uint64(z)
 		case z < 11:
-			zZeroRun[z], zZeroRunLen[z] = uint16(17|(z-3)<<8), 1
+			zZeroRun[z], zZeroRunLen[z] = uint16(17|(z-3)<<8), 1<<56|1<<16
 		default:
-			zZeroRun[z], zZeroRunLen[z] = uint16(18|(z-11)<<8), 1
+			zZeroRun[z], zZeroRunLen[z] = uint16(18|(z-11)<<8), 1<<56|1<<32
 		}
 	}
 }
@@ -375,7 +377,8 @@ func (d *deflater) writeBlock(dst, src []byte) []byte {
 		n = h.collect(n, d.litFreq[128:256], 128)
 	}
 	nLit := h.collect(n, d.litFreq[256:], 256)
-	dynBits := 3 + extraBits + h.build(nLit, d.litCode[:], d.litOrder[:], zMaxBits)
+	litBits, litCount := h.build(nLit, d.litCode[:], d.litOrder[:], zMaxBits)
+	dynBits := 3 + extraBits + litBits
 	if fixedBits <= dynBits { // the tables of the dynamic codes come on top
 		return d.writeFixed(dst, src, fixedBits)
 	}
@@ -383,13 +386,14 @@ func (d *deflater) writeBlock(dst, src []byte) []byte {
 		d.distFreq[0] = 1 // a block without matches still has a distance code
 	}
 	nDist := h.collect(0, d.distFreq[:], 0)
-	if b := h.build(nDist, d.distCode[:], d.distOrder[:], zMaxBits); len(d.matches) > 0 {
-		dynBits += b
+	distBits, distCount := h.build(nDist, d.distCode[:], d.distOrder[:], zMaxBits)
+	if len(d.matches) > 0 {
+		dynBits += distBits
 	}
 	numLit, numDist := int(d.litOrder[nLit-1])+1, int(d.distOrder[nDist-1])+1
 
 	// The code lengths, run-length encoded across both codes, and their code.
-	d.codeLengths(numLit, nLit, nDist)
+	d.codeLengths(numLit, nLit, nDist, &litCount, &distCount)
 	phantom := -1
 	if countNonZero(d.clFreq[:]) < 2 {
 		// zlib refuses an incomplete code-length code: give it a second
@@ -397,8 +401,9 @@ func (d *deflater) writeBlock(dst, src []byte) []byte {
 		phantom = slices.Index(d.clFreq[:], 0)
 		d.clFreq[phantom] = 1
 	}
-	dynBits += h.build(h.collect(0, d.clFreq[:], 0), d.clCode[:zNumCL], d.clOrder[:], zMaxCLBits) +
-		2*int(d.clFreq[16]) + 3*int(d.clFreq[17]) + 7*int(d.clFreq[18])
+	d.clCode = [32]uint32{} // the lengths of all are written, used or not
+	clBits, _ := h.build(h.collect(0, d.clFreq[:], 0), d.clCode[:zNumCL], d.clOrder[:], zMaxCLBits)
+	dynBits += clBits + 2*int(d.clFreq[16]) + 3*int(d.clFreq[17]) + 7*int(d.clFreq[18])
 	if phantom >= 0 {
 		dynBits -= int(d.clCode[phantom] >> 16)
 	}
@@ -535,16 +540,21 @@ func flush(buf []byte, pos int, acc uint64, nb uint) (int, uint64, uint) {
 // (numLit of them) and then those of the distance code into d.cl, and counts
 // the symbols of the code-length code. It visits only the symbols used (nLit
 // and nDist of them): the lengths in between are zero, and the runs of zeros
-// are what it encodes, with the tables zZeroRun and zZeroRunLen. It takes no
+// are what it encodes, with the tables zZeroRun and zZeroRunLen. Each length
+// is a symbol of its own, so that the counts of lengths of both codes
+// (litCount, distCount) count the symbols 1 to 15; the runs count the others
+// as they go, in a register rather than with an increment in memory per
+// symbol, each of which would wait for the one before. It takes no
 // branch on the data but for runs of more than 138 zeros, rare: the lengths
 // of a text's code vary from one symbol to the next, so such branches would
 // be mispredicted most of the time. For the same reason it does not encode
 // runs of equal lengths other than zero (symbol 16): they are rare and short
 // in the codes of a text, and when they are not, as in the code of random
 // bytes, a byte or two at most is lost.
-func (d *deflater) codeLengths(numLit, nLit, nDist int) {
+func (d *deflater) codeLengths(numLit, nLit, nDist int, litCount, distCount *[zMaxBits + 1]int) {
 	cl := &d.cl
-	k, next := 0, 0 // tokens written; position in the sequence after the last length
+	k, next := 0, 0   // tokens written; position in the sequence after the last length
+	runs := uint64(0) // the sum of zZeroRunLen of the runs
 	for j := range nLit + nDist {
 		var p int
 		var l uint32
@@ -559,18 +569,21 @@ func (d *deflater) codeLengths(numLit, nLit, nDist int) {
 		for ; z > 138; z -= min(z, 138) {
 			cl[k] = uint16(18 | (min(z, 138)-11)<<8)
 			k++
+			runs += 1 << 32
 		}
 		// Both slots are written; the count says how many are kept.
 		cl[k], cl[k+1] = zZeroRun[z], zZeroRun[z]
-		k += int(zZeroRunLen[z])
+		runs += zZeroRunLen[z]
+		k += int(zZeroRunLen[z] >> 56)
 		cl[k] = uint16(l)
 		k++
 		next = p + 1
 	}
 	var freq [zNumCL]int32
-	for _, c := range cl[:k] {
-		freq[c&0x1f]++
+	for l := 1; l <= zMaxBits; l++ {
+		freq[l] = int32(litCount[l] + distCount[l])
 	}
+	freq[0], freq[17], freq[18] = int32(runs&0xffff), int32(runs>>16&0xffff), int32(runs>>32&0xffff)
 	d.ncl, d.clFreq = k, freq
 }
 
@@ -585,10 +598,13 @@ func countNonZero(s []int32) (n int) {
 
 // huffScratch is the working memory of build.
 type huffScratch struct {
-	syms  [512]uint32        // frequency<<9 | symbol of the used symbols (512: see collect)
-	tmp   [zNumLit]uint32    // the same, sorted
-	w     [zNumLit + 1]int32 // their weights, then tree nodes
-	first [zNumLit + 1]int32 // by depth, the first tree node
+	syms   [512]uint32        // frequency<<9 | symbol of the used symbols (512: see collect)
+	big    [512]uint32        // frequency<<9 | index of those of the last bucket (see build)
+	tmp    [zNumLit]uint32    // scratch of radixSort
+	w      [zNumLit + 1]int32 // the weights in rising order, then tree nodes
+	first  [zNumLit + 1]int32 // by depth, the first tree node
+	lens   [zNumLit]uint8     // by rank, the code length
+	bigLen [512]uint8         // the code length of each symbol of the last bucket
 }
 
 // collect writes frequency<<9 | symbol for the symbols lo, lo+1, … of
@@ -618,61 +634,109 @@ func (h *huffScratch) collect(n int, freq []int32, lo int) int {
 }
 
 // build computes a Huffman code for the n symbols collected, at most maxBits
-// long, and returns its cost: the sum of frequency times length. It sets
-// code[sym] to bits.Reverse(code) | length<<16 (the code reversed, for
-// writing least significant bit first) for every symbol collected and to 0
-// for the others; the codes are canonical (RFC 1951 section 3.2.2). It
-// writes the symbols collected in order to order. Two or more symbols get a
-// complete code; a single one gets one bit.
-func (h *huffScratch) build(n int, code []uint32, order []uint16, maxBits int) (cost int) {
-	clear(code)
+// long, and returns its cost, the sum of frequency times length, and the
+// number of codes of each length. It sets code[sym] to bits.Reverse(code) |
+// length<<16 (the code reversed, for writing least significant bit first)
+// for every symbol collected and leaves the others alone; the codes are
+// canonical (RFC 1951 section 3.2.2). It writes the symbols collected in
+// order to order. Two or more symbols get a complete code; a single one gets
+// one bit.
+//
+// The code depends on the symbols sorted by frequency and then symbol: the
+// least frequent get the longest codes. They are not sorted, though, only
+// ranked. A counting sort of the frequencies under lastB (zBuckets-1, or n
+// if less), which are most of them in a short input, gives each frequency
+// the rank of its first symbol; the symbols of a frequency follow in symbol
+// order, the order in which they are collected, so that one pass in that
+// order finds the rank of each symbol, hence its length, and also gives it
+// its canonical code, which is in symbol order too. The weights in order,
+// which the lengths are computed from, follow from the counts alone. Only
+// the frequencies from lastB up, which share the last bucket, are sorted.
+// Compared with sorting all the symbols, this saves a pass that scatters
+// them, each step of which waits on the one before through memory when two
+// symbols have the same frequency, as most have in a short input.
+func (h *huffScratch) build(n int, code []uint32, order []uint16, maxBits int) (cost int, count [zMaxBits + 1]int) {
+	if n == 0 {
+		return 0, count
+	}
+	const mask = len(h.big) - 1
 	syms := h.syms[:n]
+	// start[b], the count of frequency b, then the rank of its first
+	// symbol. A few symbols need few buckets, and those are cleared and
+	// summed for nothing.
+	var start [zBuckets]int32
+	lastB := uint32(min(n, zBuckets-1))
+	nBig := 0
 	for i, s := range syms {
 		order[i] = uint16(s & 0x1ff)
-	}
-	var count [zMaxBits + 1]int // of codes of each length
-	switch n {
-	case 0:
-		return 0
-	case 1:
-		count[1] = 1
-	default:
-		syms = sortByFreq(syms, h.tmp[:n])
-		w := h.w[:n+1]
-		for i, s := range syms {
-			w[i] = int32(s >> 9)
+		f := s >> 9
+		start[min(f, lastB)]++
+		h.big[nBig&mask] = f<<9 | uint32(nBig)
+		if f >= lastB {
+			nBig++
 		}
-		w[n] = math.MaxInt32
-		if lengthCounts(w, h.first[:n+1], &count, maxBits) > maxBits {
-			// The counts are those of the optimal code, with the lengths
-			// over maxBits counted as maxBits. Make the code complete
-			// again, as miniz does: each step takes a code off the longest
-			// length and splits a shorter one in two.
-			total := 0
-			for l := 1; l <= maxBits; l++ {
-				total += count[l] << (maxBits - l)
-			}
-			for ; total > 1<<maxBits; total-- {
-				count[maxBits]--
-				for l := maxBits - 1; l > 0; l-- {
-					if count[l] != 0 {
-						count[l]--
-						count[l+1] += 2
-						break
-					}
+	}
+	sum := int32(0)
+	for b, c := range start[:lastB+1] {
+		start[b] = sum
+		sum += c
+	}
+	last := int(start[lastB])
+	// The weights in rising order: each frequency from the rank of its
+	// first symbol on, by a running maximum.
+	w := h.w[:n+1]
+	clear(w[:last])
+	for b := uint32(1); b < lastB; b++ {
+		w[start[b]] = int32(b)
+	}
+	for r, m := 0, int32(0); r < last; r++ {
+		m = max(m, w[r])
+		w[r] = m
+	}
+	big := h.big[:nBig]
+	if len(big) <= 32 {
+		insertionSort(big)
+	} else {
+		radixSort(big, h.tmp[:len(big)])
+	}
+	for p, v := range big {
+		w[last+p] = int32(v >> 9)
+	}
+	w[n] = math.MaxInt32
+
+	if n == 1 {
+		count[1] = 1
+	} else if lengthCounts(w, h.first[:n+1], &count, maxBits) > maxBits {
+		// The counts are those of the optimal code, with the lengths over
+		// maxBits counted as maxBits. Make the code complete again, as
+		// miniz does: each step takes a code off the longest length and
+		// splits a shorter one in two.
+		total := 0
+		for l := 1; l <= maxBits; l++ {
+			total += count[l] << (maxBits - l)
+		}
+		for ; total > 1<<maxBits; total-- {
+			count[maxBits]--
+			for l := maxBits - 1; l > 0; l-- {
+				if count[l] != 0 {
+					count[l]--
+					count[l+1] += 2
+					break
 				}
 			}
 		}
 	}
-	// The least frequent symbols get the longest codes.
-	i := 0
+	// The lengths by rank, the longest first; those of the last bucket by
+	// their index in it.
+	lens, r := h.lens[:n], 0
 	for l := maxBits; l > 0; l-- {
 		for k := count[l]; k > 0; k-- {
-			s := syms[i]
-			code[s&0x1ff] = uint32(l) << 16
-			cost += int(s>>9) * l
-			i++
+			lens[r] = uint8(l)
+			r++
 		}
+	}
+	for p, v := range big {
+		h.bigLen[int(v)&mask] = lens[last+p]
 	}
 	var next [zMaxBits + 1]uint32
 	c := uint32(0)
@@ -680,48 +744,22 @@ func (h *huffScratch) build(n int, code []uint32, order []uint16, maxBits int) (
 		next[l] = c
 		c = (c + uint32(count[l])) << 1
 	}
-	for _, sym := range order[:n] {
-		l := code[sym] >> 16 & zMaxBits
-		code[sym] |= uint32(bits.Reverse16(uint16(next[l]))) >> (16 - l)
-		next[l]++
-	}
-	return cost
-}
-
-// sortByFreq sorts syms, frequency<<9 | symbol in symbol order, by frequency
-// and then symbol, and returns them, in syms or in tmp, which must be as
-// long. A few are sorted in place by insertion. More get a counting sort,
-// in linear time, on the frequencies under zBuckets-1, which are most of
-// them in a short input; the others, which share the last bucket, are
-// sorted after, by insertion again if they are a few and by radix
-// otherwise.
-func sortByFreq(syms, tmp []uint32) []uint32 {
-	if len(syms) <= 32 {
-		insertionSort(syms)
-		return syms
-	}
-	var start [zBuckets]int32
 	for _, s := range syms {
-		start[min(s>>9, zBuckets-1)]++
-	}
-	sum := int32(0)
-	for b, c := range start {
-		start[b] = sum
-		sum += c
-	}
-	last := start[zBuckets-1]
-	for _, s := range syms {
-		b := min(s>>9, zBuckets-1)
-		tmp[start[b]] = s
+		f := s >> 9
+		b := min(f, lastB)
+		r := start[b]
 		start[b]++
+		l := uint32(lens[r])
+		// Masked: r-last is negative outside the last bucket.
+		if bl := h.bigLen[(int(r)-last)&mask]; b == lastB {
+			l = uint32(bl)
+		}
+		l &= zMaxBits
+		code[s&0x1ff] = uint32(bits.Reverse16(uint16(next[l])))>>(16-l) | l<<16
+		next[l]++
+		cost += int(f) * int(l)
 	}
-	// The symbols of the last bucket are in symbol order already.
-	if big := tmp[last:len(syms)]; len(big) <= 32 {
-		insertionSort(big)
-	} else {
-		radixSort(big, syms[:len(big)])
-	}
-	return tmp[:len(syms)]
+	return cost, count
 }
 
 func insertionSort(s []uint32) {
@@ -732,7 +770,7 @@ func insertionSort(s []uint32) {
 	}
 }
 
-// radixSort sorts s (frequency<<9 | symbol in symbol order) by frequency, a
+// radixSort sorts s (frequency<<9 | index in rising order) by frequency, a
 // byte a pass, stably, with the help of tmp, which must be as long.
 func radixSort(s, tmp []uint32) {
 	maxFreq := uint32(0)

@@ -2,11 +2,13 @@ package cookiesession
 
 import (
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"container/heap"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -349,7 +351,7 @@ func TestHuffmanLengths(t *testing.T) {
 		}
 		code := make([]uint32, n)
 		order := make([]uint16, n)
-		cost := h.build(h.collect(0, freq, 0), code, order, maxBits)
+		cost, _ := h.build(h.collect(0, freq, 0), code, order, maxBits)
 		kraft, sum, longest := 0, 0, 0
 		var perLen [zMaxBits + 1][]int // the codes of each length, in symbol order
 		for sym, c := range code {
@@ -391,6 +393,15 @@ func TestHuffmanLengths(t *testing.T) {
 					t.Fatalf("trial %d: code %b of length %d, want %b", trial, c, l, next)
 				}
 				next++
+			}
+		}
+		// Ties broken as before, so that the output never changes: in order
+		// of frequency and then symbol, the lengths never grow.
+		bySym := slices.Clone(order[:used])
+		slices.SortStableFunc(bySym, func(a, b uint16) int { return cmp.Compare(freq[a], freq[b]) })
+		for i := 1; i < len(bySym); i++ {
+			if code[bySym[i]]>>16 > code[bySym[i-1]]>>16 {
+				t.Fatalf("trial %d: symbol %d (frequency %d) has a longer code than %d (frequency %d)", trial, bySym[i], freq[bySym[i]], bySym[i-1], freq[bySym[i-1]])
 			}
 		}
 		for i, sym := range order[:used] {
