@@ -1,4 +1,8 @@
-package main
+// Package app holds the handlers of the demo server (examples/visits): the
+// visit counter, login and logout, the cart and the session inspector. The
+// native server (examples/visits) and the edge worker (examples/edge) mount
+// the same handlers behind [cookiesession.Manager.Handler].
+package app
 
 import (
 	"encoding/json"
@@ -19,7 +23,8 @@ type app struct {
 	mux      *http.ServeMux
 }
 
-func newApp(sessions *cookiesession.Manager) http.Handler {
+// New returns the demo's routes. Serve them behind sessions.Handler.
+func New(sessions *cookiesession.Manager) http.Handler {
 	a := &app{sessions: sessions, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /{$}", a.home)
 	a.mux.HandleFunc("GET /login", a.loginForm)
