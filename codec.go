@@ -193,13 +193,24 @@ func checkCookieName(name string) error {
 	if len(name) > 128 {
 		return configErrorf("cookie name longer than 128 bytes")
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}.", c) >= 0 {
-			return configErrorf("cookie name %q: character %q not allowed", name, c)
-		}
+	if i := nonToken(name); i >= 0 {
+		return configErrorf("cookie name %q: character %q not allowed", name, name[i])
+	}
+	if strings.Contains(name, ".") {
+		return configErrorf("cookie name %q: character '.' not allowed (chunks are name.1, name.2, …)", name)
 	}
 	return nil
+}
+
+// nonToken returns the index of the first byte of s not allowed in an RFC
+// 6265 cookie name (an RFC 2616 token), or -1.
+func nonToken(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // Config returns the codec's configuration with defaults filled in.
@@ -689,7 +700,8 @@ func (c *Codec) ChunkNames() []string { return c.names[:c.cfg.Limits.MaxChunks] 
 // CookieLookup returns a lookup for [Codec.Decode] over raw Cookie header
 // values, as a browser sends them ("a=1; b=2"). Only names equal to name or
 // starting with name+"." are kept, so an application's other cookies cost
-// nothing and a malformed one of theirs does not matter.
+// nothing and a malformed one of theirs does not matter. An empty name keeps
+// every cookie, as an [Importer]'s lookup does.
 func CookieLookup(name string, headers ...string) func(string) []string {
 	var found map[string][]string
 	eachCookie(name, headers, func(k, v string) {
@@ -702,7 +714,8 @@ func CookieLookup(name string, headers ...string) func(string) []string {
 }
 
 // eachCookie calls f with the name and value of each cookie of the Cookie
-// header values whose name is name or starts with name+".", in order.
+// header values whose name is name or starts with name+".", or of every
+// cookie with a name when name is empty, in order.
 func eachCookie(name string, headers []string, f func(k, v string)) {
 	for _, h := range headers {
 		for len(h) > 0 {
@@ -710,7 +723,7 @@ func eachCookie(name string, headers []string, f func(k, v string)) {
 			part, h, _ = strings.Cut(h, ";")
 			part = strings.TrimSpace(part)
 			k, v, ok := strings.Cut(part, "=")
-			if !ok || !strings.HasPrefix(k, name) || (len(k) > len(name) && k[len(name)] != '.') {
+			if !ok || k == "" || !strings.HasPrefix(k, name) || (name != "" && len(k) > len(name) && k[len(name)] != '.') {
 				continue
 			}
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {

@@ -177,11 +177,30 @@ type Config struct {
 	Now func() time.Time
 
 	// ErrorLog receives, for the application's logs, why a request's cookie
-	// was refused (matching ErrInvalid or ErrExpired) and why a session could
-	// not be saved. The request may be nil for the low-level calls. The
-	// default value logs with log/slog: expired sessions at Debug, the rest at
-	// Warn.
+	// was refused (matching ErrInvalid or ErrExpired), why a session could
+	// not be saved, and each import (an [*ImportError], matching ErrImported
+	// when the session was imported). The request may be nil for the
+	// low-level calls. The default value logs with log/slog: imports at Info,
+	// expired sessions at Debug, the rest at Warn.
 	ErrorLog func(r *http.Request, err error)
+
+	// Importers read, in order, sessions of other systems from a request
+	// that carries no session of this configuration: an earlier
+	// configuration (a [*Codec]), gorilla/sessions, Django (see [Importer]).
+	// The first session one of them returns becomes the request's session,
+	// sealed in this configuration on the response. The default value is
+	// none.
+	Importers []Importer
+
+	// KeepImported leaves the cookies an import read in place instead of
+	// expiring them, for a period when the source system still serves the
+	// site with them. The source's cookie names must then differ from Name.
+	// Once a session is sealed here it wins over the source's: ending the
+	// session takes both sides (Destroy here, the source's logout there, or
+	// the source's logout deleting this cookie too). The default value is
+	// false: the response that seals an imported session expires the source's
+	// cookies.
+	KeepImported bool
 
 	// ErrorHandler answers a request whose session could not be saved by
 	// Handler (it is too large, see ErrTooLarge), after ErrorLog. Handlers
@@ -302,7 +321,10 @@ func validAttr(v string) bool {
 
 func logError(r *http.Request, err error) {
 	level := slog.LevelWarn
-	if errors.Is(err, ErrExpired) {
+	switch {
+	case errors.Is(err, ErrImported):
+		level = slog.LevelInfo
+	case errors.Is(err, ErrExpired):
 		level = slog.LevelDebug
 	}
 	attrs := []any{"err", err}
@@ -321,24 +343,43 @@ func (m *Manager) Codec() *Codec { return m.codec }
 func (m *Manager) now() time.Time { return m.cfg.Now() }
 
 // Load reads the session of a request's cookies, for handlers that do not
-// use [Manager.Handler]. It always returns a usable session: the request's,
-// or an empty one when the request carries no cookie or a cookie that does
-// not open. The error says why, for the logs: nil when there was no cookie,
-// else it matches ErrInvalid or ErrExpired. Most applications will use the
-// Handler middleware instead.
+// use [Manager.Handler]. It always returns a usable session: the request's
+// (imported by Config.Importers if need be), or an empty one when the
+// request carries no cookie or a cookie that does not open. The error says
+// why, for the logs: nil when there was no cookie, else it matches
+// ErrInvalid or ErrExpired. An import is reported to Config.ErrorLog, not
+// returned. Most applications will use the Handler middleware instead.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	return m.LoadHeader(r.Header["Cookie"]...)
+	s, err := m.loadHeader(r.Header["Cookie"])
+	m.reportImport(r, s)
+	return s, err
 }
 
 // LoadHeader is Load from raw Cookie header values ("a=1; session=…"), or
 // from single "name=value" cookies such as API Gateway v2 passes in its
 // cookies list.
 func (m *Manager) LoadHeader(cookieHeaders ...string) (*Session, error) {
+	s, err := m.loadHeader(cookieHeaders)
+	m.reportImport(nil, s)
+	return s, err
+}
+
+func (m *Manager) loadHeader(cookieHeaders []string) (*Session, error) {
 	s := &Session{m: m}
 	s.cookies.name = m.cfg.Name
 	s.cookies.add(cookieHeaders)
 	err := m.load(s, s.cookies.lookup)
+	if len(m.cfg.Importers) > 0 && (err != nil || s.present == 0) {
+		err = m.importSession(s, cookieHeaders, err)
+	}
 	return s, err
+}
+
+// reportImport tells ErrorLog when s was imported.
+func (m *Manager) reportImport(r *http.Request, s *Session) {
+	if s.imported != "" {
+		m.cfg.ErrorLog(r, &ImportError{Source: s.imported, Err: ErrImported})
+	}
 }
 
 // load fills the new session s from the cookies that lookup returns.
@@ -408,22 +449,26 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 	case !s.dirty && !s.reseal && s.st.sealed != nil:
 		return s.st.sealed, nil
 	case s.st.destroyed:
-		return m.expire(s.present|1, 0), nil
+		return append(m.expire(s.present|1, 0), s.importExpire...), nil
 	case len(s.st.values) == 0 && (s.dirty || s.reseal):
 		// An empty session is not worth a cookie: expire what the client
 		// holds, which is nothing for a new session.
-		return m.expire(s.present, 0), nil
+		return append(m.expire(s.present, 0), s.importExpire...), nil
 	case s.dirty || s.reseal:
 		lines, err := m.seal(s)
 		if err != nil && !s.dirty {
-			// Only a re-seal (an old key, a touch) failed, typically a cookie
-			// now larger under another key id or without compression. The
-			// client keeps the cookie it has; nothing the application did is
+			// Only a re-seal (an old key, a touch, an import) failed,
+			// typically a cookie now larger under another key id or without
+			// compression. The client keeps the cookie it has (an imported
+			// session's source cookie too); nothing the application did is
 			// lost, so it must not cost the request a 500.
 			m.cfg.ErrorLog(nil, fmt.Errorf("cookiesession: re-seal skipped, the client keeps its cookie: %w", err))
 			return nil, nil
 		}
-		return lines, err
+		if err != nil {
+			return nil, err
+		}
+		return append(lines, s.importExpire...), nil
 	case s.loadErr != nil:
 		return m.expire(s.present, 0), nil
 	}

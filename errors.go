@@ -31,6 +31,11 @@ var (
 	// ErrConfig reports a configuration mistake found at construction: a bad
 	// key, a contradictory cookie attribute, a limit out of range.
 	ErrConfig = errors.New("cookiesession: bad configuration")
+
+	// ErrImported is no failure: wrapped in an [*ImportError], it reports to
+	// Config.ErrorLog a session imported from another system (see
+	// [Importer]). The default ErrorLog logs it at Info.
+	ErrImported = errors.New("cookiesession: session imported")
 )
 
 // reasonError is an error that matches a sentinel and says why.

@@ -83,13 +83,17 @@ func (rs *requestState) session() *Session {
 	rs.mu.Lock()
 	s := rs.sess
 	var err error
-	if s == nil {
-		s, err = rs.m.Load(rs.r)
+	loaded := s == nil
+	if loaded {
+		s, err = rs.m.loadHeader(rs.r.Header["Cookie"])
 		rs.sess = s
 	}
 	rs.mu.Unlock()
 	if err != nil {
 		rs.m.cfg.ErrorLog(rs.r, err)
+	}
+	if loaded {
+		rs.m.reportImport(rs.r, s)
 	}
 	return s
 }

@@ -40,7 +40,9 @@ type Session struct {
 	info         OpenInfo  // how the request's cookie was opened
 	loadErr      error     // why the request's cookie was not used, if it was not
 	present      uint16    // bit i: the request carried chunk i
-	reseal       bool      // opened with a non-primary key, or due a touch
+	reseal       bool      // opened with a non-primary key, due a touch, or imported
+	imported     string    // the Importer's Source when the session was imported
+	importExpire []string  // Set-Cookie lines expiring the cookies the import read
 
 	cookies chunkCookies // the request's cookies of this session: load's, here to spare an allocation
 	spare   members      // room for the values' copy at the first change, allocated with them
@@ -120,6 +122,15 @@ func (s *Session) Info() OpenInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.info
+}
+
+// ImportedFrom returns the [Importer.Source] of the importer that gave this
+// request's session ("django", "gorilla", "cookiesession"), or "" when the
+// session was not imported on this request.
+func (s *Session) ImportedFrom() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.imported
 }
 
 // LoadError returns why the request's cookie was not used: nil when it was
