@@ -14,6 +14,7 @@
 //	cookiesession list    [--keys FILE|-]
 //	cookiesession seal    --name NAME [--keys FILE] [--signed] [--lifetime D] [--compress] ... < values.json
 //	cookiesession open    --name NAME [--keys FILE] [--signed] [--now T] ... [COOKIE_HEADER...]
+//	cookiesession import  --from SOURCE [source flags] [--now T] [COOKIE_HEADER...]
 //	cookiesession size    --name NAME [--keys FILE] [--signed] [--compress] ... < values.json
 //	cookiesession derive  --name NAME [--keys FILE] [--signed] [--purpose P] [--out FILE]
 //	cookiesession help    [COMMAND]

@@ -69,37 +69,25 @@ func runOpen(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(headers) == 0 {
-		data, err := e.readStdin("the Cookie header")
-		if err != nil {
-			return err
-		}
-		headers = strings.Split(string(data), "\n")
+	if headers, err = e.cookieHeaders(headers); err != nil {
+		return err
 	}
-	for i, h := range headers {
-		h = strings.TrimSpace(h)
-		if len(h) >= 7 && strings.EqualFold(h[:7], "cookie:") {
-			h = strings.TrimSpace(h[7:])
-		}
-		headers[i] = h
-	}
-	if strings.TrimSpace(strings.Join(headers, "")) == "" {
-		return usagef("no Cookie header: give it as an argument or on stdin")
-	}
-	if now.IsZero() {
-		now = e.now()
-	}
-	p, info, err := codec.Decode(cs.CookieLookup(cf.name, headers...), now)
+	p, info, err := codec.Decode(cs.CookieLookup(cf.name, headers...), e.orNow(now))
 	if errors.Is(err, cs.ErrNoCookie) {
 		return failf("no cookie named %s in the Cookie header", cf.name)
 	}
 	if err != nil {
 		return failf("%s", libError(err))
 	}
-	out := openReport{
+	return e.printJSON(reportOf(p, info, cf.signed))
+}
+
+// reportOf is what open prints of an opened session.
+func reportOf(p *cs.Payload, info cs.OpenInfo, signed bool) *openReport {
+	out := &openReport{
 		KeyID:        info.KeyID,
 		Primary:      info.Primary,
-		Mode:         modeName(cf.signed),
+		Mode:         modeName(signed),
 		ID:           p.ID,
 		IssuedAt:     rfc3339(p.IssuedAt),
 		LastActivity: rfc3339(p.LastActivity),
@@ -114,5 +102,36 @@ func runOpen(e *env, args []string) error {
 		rm := p.RememberMe == cs.RememberYes
 		out.RememberMe = &rm
 	}
-	return e.printJSON(out)
+	return out
+}
+
+// orNow returns t, or the current time when t is zero (no --now).
+func (e *env) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return e.now()
+	}
+	return t
+}
+
+// cookieHeaders returns the Cookie headers given as arguments or, when there
+// are none, read from stdin one a line, each without a leading "Cookie:".
+func (e *env) cookieHeaders(headers []string) ([]string, error) {
+	if len(headers) == 0 {
+		data, err := e.readStdin("the Cookie header")
+		if err != nil {
+			return nil, err
+		}
+		headers = strings.Split(string(data), "\n")
+	}
+	for i, h := range headers {
+		h = strings.TrimSpace(h)
+		if len(h) >= 7 && strings.EqualFold(h[:7], "cookie:") {
+			h = strings.TrimSpace(h[7:])
+		}
+		headers[i] = h
+	}
+	if strings.TrimSpace(strings.Join(headers, "")) == "" {
+		return nil, usagef("no Cookie header: give it as an argument or on stdin")
+	}
+	return headers, nil
 }

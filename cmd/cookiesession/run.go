@@ -38,7 +38,7 @@ var commands []*command // set in init: the commands refer to the list for help
 func init() {
 	commands = []*command{
 		keygenCmd, rotateCmd, promoteCmd, dropCmd, listCmd,
-		sealCmd, openCmd, sizeCmd, deriveCmd,
+		sealCmd, openCmd, importCmd, sizeCmd, deriveCmd,
 		helpCmd,
 	}
 }
