@@ -200,3 +200,51 @@ func ExampleCodec() {
 	// "ada" 2026-11 <nil>
 	// true
 }
+
+// Renaming the cookie to __Host-session and moving from Signed to Encrypted
+// at once, without logging anybody out: a Codec of the configuration before
+// imports the cookies it sealed.
+func ExampleCodec_Import() {
+	before, err := cookiesession.NewCodec(cookiesession.CodecConfig{
+		Name: "session",
+		Keys: exampleRing,
+		Mode: cookiesession.Signed,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sessions, err := cookiesession.New(cookiesession.Config{
+		Name:      "__Host-session",
+		Keys:      exampleRing,
+		Importers: []cookiesession.Importer{before},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A cookie of the configuration before, as a browser still holds it.
+	now := time.Now()
+	old, err := before.Encode(&cookiesession.Payload{
+		ID: "s1", IssuedAt: now, LastActivity: now, Expiry: now.Add(time.Hour),
+		Values: map[string]json.RawMessage{"user": json.RawMessage(`"alice"`)},
+	}, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.Session(r)
+		fmt.Fprintln(w, s.GetString("user"), "imported from", s.ImportedFrom())
+	}))
+	req := httptest.NewRequest("GET", "https://example.com/", nil)
+	req.Header.Set("Cookie", old[0].Name+"="+old[0].Value)
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Print(rec.Body.String())
+	for _, c := range rec.Result().Cookies() {
+		fmt.Println(c.Name, "expired:", c.MaxAge < 0)
+	}
+	// Output:
+	// alice imported from cookiesession
+	// __Host-session expired: false
+	// session expired: true
+}
