@@ -366,13 +366,14 @@ func TestImportUnusableValues(t *testing.T) {
 		name string
 		got  *Imported
 		err  error
+		msg  string
 	}{
-		{"not JSON", &Imported{Values: map[string]json.RawMessage{"a": json.RawMessage(`{"x":`)}}, nil},
-		{"too deep", &Imported{Values: map[string]json.RawMessage{"a": json.RawMessage(deep)}}, nil},
-		{"name not UTF-8", &Imported{Values: map[string]json.RawMessage{"\xff": json.RawMessage(`1`)}}, nil},
-		{"chan", nil, chanErr},
-		{"MarshalJSON panics", nil, panicErr},
-		{"foreign error", nil, errors.New("legacy store: broken")},
+		{"not JSON", &Imported{Values: map[string]json.RawMessage{"a": json.RawMessage(`{"x":`)}}, nil, `value "a" is not JSON`},
+		{"too deep", &Imported{Values: map[string]json.RawMessage{"a": json.RawMessage(deep)}}, nil, "nested deeper than 64"},
+		{"name not UTF-8", &Imported{Values: map[string]json.RawMessage{"\xff": json.RawMessage(`1`)}}, nil, "not valid UTF-8"},
+		{"chan", nil, chanErr, `value "c" of type chan int does not marshal`},
+		{"MarshalJSON panics", nil, panicErr, "of type cookiesession.panicky does not marshal"},
+		{"foreign error", nil, errors.New("legacy store: broken"), "legacy store: broken"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got == nil && tc.err == nil {
@@ -384,8 +385,8 @@ func TestImportUnusableValues(t *testing.T) {
 				t.Fatalf("%q, Set-Cookie %q", body, lines)
 			}
 			err := lg.expectOne(t, ErrInvalid)
-			if fxNoSecrets(t, "log", err.Error()); tc.name == "chan" && !strings.Contains(err.Error(), "chan int") {
-				t.Errorf("error %q does not name the type", err)
+			if fxNoSecrets(t, "log", err.Error()); !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "import from legacy") {
+				t.Errorf("error %q does not say %q", err, tc.msg)
 			}
 		})
 	}
