@@ -284,6 +284,9 @@ func (c *Codec) appendSeal(dst []byte, p *Payload, ms members) ([]byte, error) {
 	if !validSID(p.ID) {
 		return dst, errors.New("cookiesession: Seal: payload ID is not 1 to 64 base64url characters")
 	}
+	if p.Subject != "" && !validSubject(p.Subject) {
+		return dst, fmt.Errorf("cookiesession: Seal: subject is not 1 to %d bytes of UTF-8", MaxSubjectBytes)
+	}
 	for _, m := range ms {
 		// JSON replaces bytes that are not UTF-8: such a name would open
 		// renamed, and two of them as a repeated name, an invalid cookie.

@@ -42,8 +42,10 @@
 // What it does not do, by the nature of a cookie store:
 //
 //   - A stolen cookie replays until it expires: there is no server-side list
-//     to revoke one session. Keep lifetimes short, use an IdleTimeout, and
-//     revoke everybody at once with NotBefore or by removing a key.
+//     to revoke one session alone. Revoke all the sessions of its user with
+//     a revocation list by subject ([Config.Revocations]), everybody at once
+//     with NotBefore or by removing a key, and keep lifetimes short with an
+//     IdleTimeout.
 //   - Renew gives a new identity, but the cookie from before stays valid until
 //     its own expiry.
 //   - Concurrent requests of one client each write their own result: the last
@@ -66,6 +68,16 @@
 // mounted secret file; [Keys] is replaced from code. The command line tool
 // (cmd/cookiesession) does each step.
 //
+// # Revocation
+//
+// A session can carry a subject, the user it belongs to
+// ([Session.SetSubject]). A revocation list maps subjects to a not-before
+// instant and refuses their sessions issued earlier ([ErrRevoked]): one
+// user logged out everywhere with no store. The list is given like the key
+// ring: fixed, replaced from code ([Revocations]) or followed in a file that
+// a whole fleet reads ([OpenRevocationFile]), written by the command line
+// tool. [Config.Validate] refuses what a list cannot express.
+//
 // # Limits
 //
 // A cookie holds at most [MaxCookieBytes] including attributes; a larger
@@ -84,6 +96,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -173,15 +186,48 @@ type Config struct {
 	// second is invalid too). The default value is the zero time.
 	NotBefore time.Time
 
+	// Revocations, when set, gives the revocation list in force: a session
+	// whose subject ([Session.SetSubject]) it lists and that was issued before
+	// that subject's not-before instant is refused as revoked ([ErrRevoked],
+	// a [*RevokedError]): ErrorLog hears of it, the handler gets a fresh
+	// session, and the response expires the client's cookies. It is a
+	// [*RevocationList], a [*Revocations] replaced from code, or a
+	// [*RevocationFile] that every process of a fleet follows. Entries older
+	// than Lifetime are ignored from the moment a list is put in force.
+	//
+	// "Log out everywhere else": revoke the subject at now, then Renew the
+	// current session. Instants are whole seconds rounded up, so the current
+	// session, issued again in that same second, would fall under its own
+	// revocation; a session first sealed in the second of its subject's
+	// revocation is therefore issued at the next second, the not-before (less
+	// than a second ahead, within any ClockSkew of a second or more). The
+	// list must be in force in this process before the response is sealed:
+	// [Revocations.Revoke] is at once; after writing a followed file, call
+	// [RevocationFile.Reload]. The default value is nil: no revocation.
+	Revocations RevocationSource
+
+	// Validate, when set, is called for every request whose cookie opened
+	// (and was not revoked), after it opened and before the handler sees the
+	// session, for what a revocation list cannot express: a "sessions valid
+	// after" column the application caches per user, an account disabled.
+	// A non-nil error refuses the session as a revocation does: ErrorLog
+	// receives a [*RevokedError] matching ErrRevoked and the error returned,
+	// the handler gets a fresh session, and the client's cookies are expired.
+	// r is nil for LoadHeader; under Handler it is the request as it reached
+	// the middleware, through which Manager.Session cannot be called: use s.
+	// The default value is nil.
+	Validate func(r *http.Request, s *Session) error
+
 	// Now is the clock. The default value is time.Now.
 	Now func() time.Time
 
 	// ErrorLog receives, for the application's logs, why a request's cookie
-	// was refused (matching ErrInvalid or ErrExpired), why a session could
-	// not be saved, and each import (an [*ImportError], matching ErrImported
-	// when the session was imported). The request may be nil for the
-	// low-level calls. The default value logs with log/slog: imports at Info,
-	// expired sessions at Debug, the rest at Warn.
+	// was refused (matching ErrInvalid, ErrExpired or ErrRevoked), why a
+	// session could not be saved, and each import (an [*ImportError],
+	// matching ErrImported when the session was imported). The request may
+	// be nil for the low-level calls. The default value logs with log/slog:
+	// imports and revoked sessions at Info, expired sessions at Debug, the
+	// rest at Warn.
 	ErrorLog func(r *http.Request, err error)
 
 	// Importers read, in order, sessions of other systems from a request
@@ -214,6 +260,8 @@ type Config struct {
 type Manager struct {
 	cfg   Config
 	codec *Codec
+
+	revocations atomic.Pointer[revocationIndex] // the list in force, as used
 
 	attrs   string // "; Path=/; HttpOnly; Secure; SameSite=Lax"
 	attrLen int    // attrs plus the widest Max-Age, for the chunk budget
@@ -326,6 +374,8 @@ func logError(r *http.Request, err error) {
 		level = slog.LevelInfo
 	case errors.Is(err, ErrExpired):
 		level = slog.LevelDebug
+	case errors.Is(err, ErrRevoked):
+		level = slog.LevelInfo
 	}
 	attrs := []any{"err", err}
 	if r != nil {
@@ -347,30 +397,37 @@ func (m *Manager) now() time.Time { return m.cfg.Now() }
 // (imported by Config.Importers if need be), or an empty one when the
 // request carries no cookie or a cookie that does not open. The error says
 // why, for the logs: nil when there was no cookie, else it matches
-// ErrInvalid or ErrExpired. An import is reported to Config.ErrorLog, not
-// returned. Most applications will use the Handler middleware instead.
+// ErrInvalid, ErrExpired or ErrRevoked. An import is reported to
+// Config.ErrorLog, not returned. Most applications will use the Handler
+// middleware instead.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	s, err := m.loadHeader(r.Header["Cookie"])
+	s, err := m.loadFrom(r, r.Header["Cookie"])
 	m.reportImport(r, s)
 	return s, err
 }
 
 // LoadHeader is Load from raw Cookie header values ("a=1; session=…"), or
 // from single "name=value" cookies such as API Gateway v2 passes in its
-// cookies list.
+// cookies list. Config.Validate receives a nil request.
 func (m *Manager) LoadHeader(cookieHeaders ...string) (*Session, error) {
-	s, err := m.loadHeader(cookieHeaders)
+	s, err := m.loadFrom(nil, cookieHeaders)
 	m.reportImport(nil, s)
 	return s, err
 }
 
-func (m *Manager) loadHeader(cookieHeaders []string) (*Session, error) {
+// loadFrom loads the session of the Cookie header values, for r (or nil):
+// the current configuration's, else an import, then Config.Validate.
+func (m *Manager) loadFrom(r *http.Request, cookieHeaders []string) (*Session, error) {
 	s := &Session{m: m}
 	s.cookies.name = m.cfg.Name
 	s.cookies.add(cookieHeaders)
 	err := m.load(s, s.cookies.lookup)
-	if len(m.cfg.Importers) > 0 && (err != nil || s.present == 0) {
+	// A revoked session is refused on purpose: no importer brings it back.
+	if len(m.cfg.Importers) > 0 && (err != nil && !errors.Is(err, ErrRevoked) || s.present == 0) {
 		err = m.importSession(s, cookieHeaders, err)
+	}
+	if err == nil && m.cfg.Validate != nil && !s.st.issuedAt.IsZero() {
+		err = m.validate(r, s)
 	}
 	return s, err
 }
@@ -402,11 +459,15 @@ func (m *Manager) load(s *Session, lookup func(string) []string) error {
 		s.loadErr = err
 		return err
 	}
+	if err := m.checkRevoked(&p); err != nil {
+		s.loadErr = err
+		return err
+	}
 	// The values were parsed into a slice with room for their copy on the
 	// first change (see scanner.values): it is handed to the session apart.
 	n := len(ms)
 	ms, s.spare = ms[:n:n], ms[n:n]
-	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, values: ms}
+	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, subject: p.Subject, values: ms}
 	s.saved = s.st
 	s.lastActivity, s.info = p.LastActivity, info
 	s.reseal = !info.Primary || m.cfg.SaveEveryRequest ||
@@ -450,9 +511,10 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 		return s.st.sealed, nil
 	case s.st.destroyed:
 		return append(m.expire(s.present|1, 0), s.importExpire...), nil
-	case len(s.st.values) == 0 && (s.dirty || s.reseal):
+	case len(s.st.values) == 0 && s.st.subject == "" && (s.dirty || s.reseal):
 		// An empty session is not worth a cookie: expire what the client
-		// holds, which is nothing for a new session.
+		// holds, which is nothing for a new session. (A subject alone is a
+		// login: it is worth one.)
 		return append(m.expire(s.present, 0), s.importExpire...), nil
 	case s.dirty || s.reseal:
 		lines, err := m.seal(s)
@@ -470,7 +532,8 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 		}
 		return append(lines, s.importExpire...), nil
 	case s.loadErr != nil:
-		return m.expire(s.present, 0), nil
+		// The stale cookies, and those of an import Validate refused.
+		return append(m.expire(s.present, 0), s.importExpire...), nil
 	}
 	return nil, nil
 }
@@ -481,7 +544,7 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	now := m.now()
 	iat := s.st.issuedAt
 	if iat.IsZero() {
-		iat = now.Truncate(time.Second)
+		iat = m.issuedAt(now, s.st.subject)
 	}
 	// A session issued by a server whose clock is ahead (within the skew)
 	// keeps its issued-at; last activity never goes before it, or the cookie
@@ -505,6 +568,7 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 		LastActivity: lat,
 		Expiry:       exp,
 		RememberMe:   s.st.remember,
+		Subject:      s.st.subject,
 	}
 	persistent := s.st.remember == RememberYes || s.st.remember == RememberDefault && !m.cfg.BrowserSession
 	var maxAge []byte // on the stack: each line below is one allocation

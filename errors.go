@@ -24,6 +24,12 @@ var (
 	// configured not-before instant.
 	ErrExpired = errors.New("cookiesession: session expired")
 
+	// ErrRevoked reports a cookie that was authentic and within its time but
+	// whose session is refused all the same: its subject's sessions issued
+	// before some instant were revoked (Config.Revocations), or
+	// Config.Validate refused it. The error returned is a [*RevokedError].
+	ErrRevoked = errors.New("cookiesession: session revoked")
+
 	// ErrTooLarge reports a session that does not fit in its cookies. The
 	// error returned is a [*SizeError] that carries the sizes.
 	ErrTooLarge = errors.New("cookiesession: session too large")

@@ -248,3 +248,48 @@ func ExampleCodec_Import() {
 	// __Host-session expired: false
 	// session expired: true
 }
+
+// Revoking one user's sessions everywhere, without a store: the session
+// carries its subject, and a revocation list refuses that subject's sessions
+// issued before an instant. Here the list is replaced from code; a fleet
+// follows a file with OpenRevocationFile, written by "cookiesession revoke".
+func ExampleRevocations() {
+	revoked := cookiesession.NewRevocations(nil)
+	sessions, _ := cookiesession.New(cookiesession.Config{
+		Keys:        exampleRing,
+		Revocations: revoked,
+		ErrorLog:    func(r *http.Request, err error) { fmt.Println("refused:", errors.Is(err, cookiesession.ErrRevoked)) },
+	})
+	login := func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.Session(r)
+		s.Renew()
+		s.SetSubject("user-42") // the user's id, sealed with the session
+		s.Set("name", "Ada")
+	}
+	home := func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.Session(r)
+		fmt.Printf("subject %q, name %q\n", s.Subject(), s.GetString("name"))
+	}
+	cookie := func(h http.HandlerFunc, cookie string) string {
+		req := httptest.NewRequest("GET", "https://example.com/", nil)
+		req.Header.Set("Cookie", cookie)
+		rec := httptest.NewRecorder()
+		sessions.Handler(h).ServeHTTP(rec, req)
+		if set := rec.Result().Cookies(); len(set) > 0 {
+			return set[0].Name + "=" + set[0].Value
+		}
+		return cookie
+	}
+	laptop := cookie(login, "")
+	cookie(home, laptop)
+
+	// A password change: every session of user-42 issued until now is void.
+	if err := revoked.Revoke("user-42", time.Now()); err != nil {
+		log.Fatal(err)
+	}
+	cookie(home, laptop)
+	// Output:
+	// subject "user-42", name "Ada"
+	// refused: true
+	// subject "", name ""
+}

@@ -214,6 +214,9 @@ func FuzzRoundTrip(f *testing.F) {
 		p := fxPayload(t, nil)
 		p.Values = values
 		p.RememberMe = RememberMe(rm % 3)
+		if validSubject(k2) {
+			p.Subject = k2 // the "sub" claim, escapes and all
+		}
 		sealed := ""
 		for i, c := range codecs {
 			s, err := c.Seal(p)
@@ -254,7 +257,7 @@ func FuzzRoundTrip(f *testing.F) {
 			if info.Compressed && !c.cfg.Compress {
 				t.Fatal("compressed without Compress")
 			}
-			if out.RememberMe != p.RememberMe || out.ID != p.ID || !out.Expiry.Equal(p.Expiry.Truncate(1e9)) {
+			if out.RememberMe != p.RememberMe || out.ID != p.ID || out.Subject != p.Subject || !out.Expiry.Equal(p.Expiry.Truncate(1e9)) {
 				t.Fatalf("claims %+v, want %+v", out, p)
 			}
 			if len(out.Values) != len(values) {
@@ -471,6 +474,44 @@ func FuzzGoJoseDifferential(f *testing.F) {
 		}
 		if !bytes.Equal(pt, appendPayload(nil, got)) || h.KeyID != c.cfg.Keys.KeyRing().Primary() {
 			t.Fatalf("go-jose opened %s", pt)
+		}
+	})
+}
+
+// FuzzRevocationList: a revocation list file never panics the parser, every
+// refusal wraps ErrConfig, and what it accepts writes back (MarshalJSON) to
+// a file that parses to the same entries.
+func FuzzRevocationList(f *testing.F) {
+	f.Add([]byte(`{"revocations":[{"subject":"user-42","not_before":"2026-03-01T10:00:00Z"}]}`))
+	f.Add([]byte(`{"revocations":[{"subject":"Zo\u00eb <z>","not_before":"2026-03-01T10:00:00.123456789-08:00"},{"subject":"b","not_before":"0001-01-01T00:00:00Z"}]}`))
+	f.Add([]byte(`{"revocations":[]}`))
+	f.Add([]byte(`{"revocations":[{"subject":"a","not_before":"2026-03-01T10:00:00Z"},{"subject":"a","not_before":"2026-03-01T10:00:00Z"}]}`))
+	f.Add([]byte(`{"keys":[]}`))
+	f.Add([]byte(`{"revocations":[{"subject":"a","not-before":"x"}]} {}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := ParseRevocationList(data)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) || l != nil {
+				t.Fatalf("%v, %v", l, err)
+			}
+			return
+		}
+		b, err := l.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseRevocationList(b)
+		if err != nil {
+			t.Fatalf("written back as %s: %v", b, err)
+		}
+		x, y := l.Revocations(), back.Revocations()
+		if len(x) != len(y) {
+			t.Fatalf("%d entries written back as %d", len(x), len(y))
+		}
+		for i := range x {
+			if x[i].Subject != y[i].Subject || !x[i].NotBefore.Equal(y[i].NotBefore) {
+				t.Fatalf("entry %d: %+v written back as %+v", i, x[i], y[i])
+			}
 		}
 	})
 }

@@ -61,6 +61,11 @@ type Imported struct {
 	// not. The new session never outlives it.
 	Expiry time.Time
 
+	// Subject is the session's subject (see [Session.SetSubject]), "" for
+	// none. An imported session of a subject that Config.Revocations revokes
+	// is refused ([ErrRevoked]).
+	Subject string
+
 	// Cookies are the names of the cookies that carried the session, expired
 	// on the response that seals it (unless Config.KeepImported), with the
 	// Manager's Path and Domain. Names of the current configuration's own
@@ -134,7 +139,7 @@ func (c *Codec) Import(lookup func(name string) []string, now time.Time) (*Impor
 			cookies = append(cookies, name)
 		}
 	}
-	return &Imported{Values: ms.toMap(), IssuedAt: p.IssuedAt, Expiry: p.Expiry, Cookies: cookies}, nil
+	return &Imported{Values: ms.toMap(), IssuedAt: p.IssuedAt, Expiry: p.Expiry, Subject: p.Subject, Cookies: cookies}, nil
 }
 
 // importSession runs the importers over the request's cookies for s, which
@@ -169,10 +174,11 @@ func (m *Manager) importSession(s *Session, headers []string, prev error) error 
 	return s.loadErr
 }
 
-// asRefusal returns err if it matches ErrInvalid or ErrExpired, else err
-// wrapped to match ErrInvalid: an Importer's contract, enforced.
+// asRefusal returns err if it matches ErrInvalid, ErrExpired or (from the
+// Manager's own check) ErrRevoked, else err wrapped to match ErrInvalid: an
+// Importer's contract, enforced.
 func asRefusal(err error) error {
-	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
+	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) || errors.Is(err, ErrRevoked) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -225,6 +231,14 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 	if exp.Unix() <= lat.Unix() {
 		return expiredf("past the absolute lifetime since the source issued it")
 	}
+	if got.Subject != "" {
+		if !validSubject(got.Subject) {
+			return invalidf("subject is not 1 to %d bytes of UTF-8", MaxSubjectBytes)
+		}
+		if err := m.checkRevoked(&Payload{Subject: got.Subject, IssuedAt: iat}); err != nil {
+			return err
+		}
+	}
 
 	var expire []string
 	if !m.cfg.KeepImported {
@@ -235,7 +249,7 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 			}
 		}
 	}
-	s.st = state{issuedAt: iat, expiry: exp, values: ms}
+	s.st = state{issuedAt: iat, expiry: exp, subject: got.Subject, values: ms}
 	s.saved, s.dirty, s.reseal = s.st, false, true
 	s.importExpire = expire
 	return nil

@@ -485,8 +485,8 @@ func TestKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := fxNow
-	kf.now = func() time.Time { return clock }
-	kf.next.Store(clock.Add(time.Minute).UnixNano())
+	kf.f.now = func() time.Time { return clock }
+	kf.f.next.Store(clock.Add(time.Minute).UnixNano())
 
 	c := fxCodec(t, CodecConfig{Keys: kf})
 	sealedK1 := fxSeal(t, c, fxPayload(t, nil))

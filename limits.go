@@ -73,6 +73,21 @@ const (
 	// rotating keys or raising NotBefore.
 	DefaultLifetime = 24 * time.Hour
 
+	// MaxSubjectBytes bounds a session's subject (Session.SetSubject) and the
+	// subjects of a revocation list. A subject is an identifier (a user id, a
+	// UUID, an e-mail address), not data: the bound keeps it from eating the
+	// cookie budget, and keeps every entry of a revocation list small.
+	MaxSubjectBytes = 256
+
+	// MaxRevocationFileBytes bounds a revocation list file
+	// (ParseRevocationList, OpenRevocationFile): it is read and parsed again
+	// on a request whenever it changes, so its size bounds that request's
+	// work and the memory every process spends on it. An entry of a 36-byte
+	// subject (a UUID) takes about 80 bytes, so 4 MiB holds some 50,000
+	// revocations: the users revoked within one session lifetime, since
+	// older entries can be pruned.
+	MaxRevocationFileBytes = 4 << 20
+
 	// MaxLifetime caps the absolute lifetime: 400 days is the longest a
 	// Chromium-based browser keeps any cookie (RFC 6265bis section 5.5), so a
 	// longer sealed lifetime could never be used.

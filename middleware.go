@@ -36,7 +36,7 @@ var ErrHeadersWritten = errors.New("cookiesession: session changed after the res
 //   - If next panics, the panic goes on to net/http and nothing is written.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rs := &requestState{m: m}
+		rs := &requestState{m: m, orig: r}
 		rs.ctx = sessionContext{Context: r.Context(), rs: rs}
 		rs.w = responseWriter{ResponseWriter: w, rs: rs}
 		rs.r = r.WithContext(&rs.ctx)
@@ -61,10 +61,11 @@ func (m *Manager) Session(r *http.Request) *Session {
 // requestState is everything the middleware keeps for one request, in one
 // allocation.
 type requestState struct {
-	m   *Manager
-	r   *http.Request
-	ctx sessionContext
-	w   responseWriter
+	m    *Manager
+	r    *http.Request // the request next sees
+	orig *http.Request // the request as it came, for Config.Validate
+	ctx  sessionContext
+	w    responseWriter
 
 	// clean is set once the session is committed without error, so that
 	// the writes after the first skip the lock.
@@ -85,7 +86,7 @@ func (rs *requestState) session() *Session {
 	var err error
 	loaded := s == nil
 	if loaded {
-		s, err = rs.m.loadHeader(rs.r.Header["Cookie"])
+		s, err = rs.m.loadFrom(rs.orig, rs.r.Header["Cookie"])
 		rs.sess = s
 	}
 	rs.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -23,6 +24,9 @@ import (
 //	"exp"  number  expiry, Unix seconds: the cookie is void from this second on
 //	"rm"   bool    optional: remember-me chosen for this session (persistent
 //	               cookie when true, browser-session cookie when false)
+//	"sub"  string  optional: the subject (the user id the application set
+//	               with Session.SetSubject), 1 to MaxSubjectBytes bytes of
+//	               UTF-8; absent when the session has none
 //	"v"    object  the values
 //
 // Times are whole non-negative integers; iat <= lat < exp. A member missing,
@@ -33,6 +37,7 @@ type Payload struct {
 	LastActivity time.Time
 	Expiry       time.Time
 	RememberMe   RememberMe
+	Subject      string // "" when the session has none
 	Values       map[string]json.RawMessage
 }
 
@@ -74,6 +79,10 @@ func writePayload(b []byte, p *Payload, ms members) []byte {
 		b = append(b, `,"rm":true`...)
 	case RememberNo:
 		b = append(b, `,"rm":false`...)
+	}
+	if p.Subject != "" {
+		b = append(b, `,"sub":`...)
+		b = appendJSONString(b, p.Subject)
 	}
 	b = append(b, `,"v":{`...)
 	for i, m := range ms {
@@ -235,6 +244,11 @@ func parseWritten(data []byte, p *Payload) (members, bool) {
 	case s.literal(`,"rm":false`):
 		p.RememberMe = RememberNo
 	}
+	if s.literal(`,"sub":`) {
+		if p.Subject, ok = s.name(); !ok || !validSubject(p.Subject) {
+			return nil, false
+		}
+	}
 	if !s.literal(`,"v":`) {
 		return nil, false
 	}
@@ -257,6 +271,7 @@ func parseAny(data []byte, p *Payload) (members, error) {
 		sawLAT
 		sawEXP
 		sawRM
+		sawSub
 		sawV
 		required = sawSID | sawIAT | sawLAT | sawEXP | sawV
 	)
@@ -307,6 +322,10 @@ func parseAny(data []byte, p *Payload) (members, error) {
 			if yes {
 				p.RememberMe = RememberYes
 			}
+		case "sub":
+			bit = sawSub
+			p.Subject, ok2 = s.name()
+			ok2 = ok2 && validSubject(p.Subject)
 		case "v":
 			bit = sawV
 			ms, ok2 = s.values()
@@ -346,6 +365,12 @@ func validSID(id string) bool {
 		}
 	}
 	return true
+}
+
+// validSubject reports whether sub is a subject this package seals: 1 to
+// MaxSubjectBytes bytes of UTF-8.
+func validSubject(sub string) bool {
+	return len(sub) > 0 && len(sub) <= MaxSubjectBytes && utf8.ValidString(sub)
 }
 
 func isBase64URL(c byte) bool { return base64URL[c] }

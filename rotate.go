@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -351,106 +350,35 @@ type KeyFileOptions struct {
 // when its content changed. A file that no longer parses (half-written, or a
 // mistake) leaves the previous ring in force and is reported to OnError.
 type KeyFile struct {
-	path    string
-	opts    KeyFileOptions
-	keys    Keys
-	next    atomic.Int64 // unix nanoseconds of the next read
-	mu      sync.Mutex   // one reader at a time
-	hash    [32]byte     // of the content in force
-	bad     [32]byte     // of the last content that did not parse
-	readErr string       // the last read failure reported
-	now     func() time.Time
+	f *followed[KeyRing]
 }
 
 // OpenKeyFile reads the ring in path, which must parse, and returns a source
 // that follows later changes to the file.
 func OpenKeyFile(path string, opts *KeyFileOptions) (*KeyFile, error) {
-	f := &KeyFile{path: path, now: time.Now}
+	var o KeyFileOptions
 	if opts != nil {
-		f.opts = *opts
+		o = *opts
 	}
-	if f.opts.Interval <= 0 {
-		f.opts.Interval = DefaultKeyFileInterval
-	}
-	if f.opts.OnError == nil {
-		f.opts.OnError = func(err error) {
-			slog.Error("cookiesession: key file not reloaded; previous ring stays in force", "path", path, "err", err)
-		}
-	}
-	b, err := os.ReadFile(path)
+	f, err := openFollowed(path, "key ring file", 0, ParseKeyRing, o.Interval, DefaultKeyFileInterval,
+		o.OnError, o.OnChange, "cookiesession: key file not reloaded; previous ring stays in force")
 	if err != nil {
-		return nil, configErrorf("key ring file: %v", err)
+		return nil, err
 	}
-	ring, err := ParseKeyRing(b)
-	if err != nil {
-		return nil, fmt.Errorf("key ring file %s: %w", path, err)
-	}
-	f.keys.ring.Store(ring)
-	f.hash = sha256.Sum256(b)
-	f.next.Store(f.now().Add(f.opts.Interval).UnixNano())
-	return f, nil
+	return &KeyFile{f: f}, nil
 }
 
 // KeyRing returns the ring in force, reading the file again first when the
 // interval has passed.
-func (f *KeyFile) KeyRing() *KeyRing {
-	if f.now().UnixNano() >= f.next.Load() && f.mu.TryLock() {
-		notify, _ := f.reload()
-		f.mu.Unlock()
-		notify()
-	}
-	return f.keys.KeyRing()
-}
+func (f *KeyFile) KeyRing() *KeyRing { return f.f.get() }
 
 // Reload reads the file now and returns why it was not put in force, if it
 // was not. It is nil when the ring is unchanged or was replaced.
-func (f *KeyFile) Reload() error {
-	f.mu.Lock()
-	notify, err := f.reload()
-	f.mu.Unlock()
-	notify()
-	return err
-}
-
-// reload reads the file, with f.mu held. The callbacks it returns in notify
-// run after the lock is released, so that OnError or OnChange may call
-// Reload or KeyRing.
-func (f *KeyFile) reload() (notify func(), err error) {
-	nothing := func() {}
-	f.next.Store(f.now().Add(f.opts.Interval).UnixNano())
-	b, err := os.ReadFile(f.path)
-	if err != nil {
-		err = configErrorf("key ring file: %v", err)
-		if err.Error() == f.readErr { // report each failure once, not every interval
-			return nothing, err
-		}
-		f.readErr = err.Error()
-		return func() { f.opts.OnError(err) }, err
-	}
-	f.readErr = ""
-	sum := sha256.Sum256(b)
-	if sum == f.hash {
-		return nothing, nil
-	}
-	ring, err := ParseKeyRing(b)
-	if err != nil {
-		if sum == f.bad { // report each bad content once
-			return nothing, err
-		}
-		f.bad = sum
-		return func() { f.opts.OnError(err) }, err
-	}
-	f.hash = sum
-	f.keys.Replace(ring)
-	if f.opts.OnChange == nil {
-		return nothing, nil
-	}
-	return func() { f.opts.OnChange(ring) }, nil
-}
+func (f *KeyFile) Reload() error { return f.f.Reload() }
 
 // String names the file and the ring in force.
 func (f *KeyFile) String() string {
-	return "KeyFile(" + f.path + ": " + f.keys.KeyRing().String() + ")"
+	return "KeyFile(" + f.f.path + ": " + f.f.cur.Load().String() + ")"
 }
 
 // GoString is like String.

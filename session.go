@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -54,6 +55,7 @@ type state struct {
 	issuedAt  time.Time // zero until first saved
 	expiry    time.Time // zero until first saved
 	remember  RememberMe
+	subject   string
 	values    members
 	destroyed bool
 	sealed    []string // Set-Cookie lines of the last successful Save, while unchanged
@@ -134,7 +136,8 @@ func (s *Session) ImportedFrom() string {
 }
 
 // LoadError returns why the request's cookie was not used: nil when it was
-// (or when there was none), else an error matching ErrInvalid or ErrExpired.
+// (or when there was none), else an error matching ErrInvalid, ErrExpired or
+// ErrRevoked.
 // The session is then empty, and the stale cookies are expired on the response.
 func (s *Session) LoadError() error {
 	s.mu.Lock()
@@ -402,6 +405,39 @@ func (s *Session) RememberMe(remember bool) {
 		s.change()
 		s.st.remember = want
 	}
+}
+
+// SetSubject sets the session's subject: the id of the user it belongs to,
+// sealed with the session (the "sub" claim) and read back by [Session.Subject]
+// on later requests. Set it at login, next to Renew:
+//
+//	s.Renew()
+//	s.SetSubject(user.ID)
+//
+// A session with a subject can be revoked with every other session of that
+// subject through [Config.Revocations], without a server store. Renew and
+// Clear keep the subject; Destroy drops it; an empty subject removes it. It
+// returns an error, and leaves the session unchanged, for a subject over
+// MaxSubjectBytes or not valid UTF-8.
+func (s *Session) SetSubject(subject string) error {
+	if subject != "" && !validSubject(subject) {
+		return fmt.Errorf("cookiesession: subject of %d bytes is not 1 to %d bytes of UTF-8", len(subject), MaxSubjectBytes)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.subject != subject {
+		s.change()
+		s.st.subject = subject
+	}
+	return nil
+}
+
+// Subject returns the session's subject, set by [Session.SetSubject] on this
+// request or an earlier one; "" when it has none.
+func (s *Session) Subject() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.subject
 }
 
 // Save seals the session now and returns an error if it cannot be written:

@@ -29,6 +29,7 @@ package cookiesession
 //	chunks:      how many cookies it came in (ok only, required)
 //	remember:    default | yes | no, the "rm" claim (ok only)
 //	sid:         the session id (ok only)
+//	subject:     the "sub" claim (ok only; absent: the session has none)
 //	values:      the values, JSON (ok only, required)
 //	cookie:      a Cookie header as a browser sends it (at least one)
 //
@@ -62,7 +63,7 @@ type vector struct {
 
 var vectorKeys = []string{
 	"name", "purpose", "mode", "compress", "budget", "max-chunks", "lifetime", "idle", "not-before",
-	"keys", "now", "expect", "reason", "kid", "primary", "compressed", "chunks", "remember", "sid", "values", "cookie",
+	"keys", "now", "expect", "reason", "kid", "primary", "compressed", "chunks", "remember", "sid", "subject", "values", "cookie",
 }
 
 func parseVector(file string, data []byte) (*vector, error) {
@@ -104,7 +105,7 @@ func parseVector(file string, data []byte) (*vector, error) {
 	if len(v.cookie) == 0 {
 		return nil, fmt.Errorf("%s: no cookie line", file)
 	}
-	okOnly := []string{"kid", "primary", "compressed", "chunks", "values", "remember", "sid"}
+	okOnly := []string{"kid", "primary", "compressed", "chunks", "values", "remember", "sid", "subject"}
 	if v.fields["expect"] == "ok" {
 		for _, k := range []string{"kid", "primary", "compressed", "chunks", "values"} {
 			if _, ok := v.fields[k]; !ok {
@@ -235,6 +236,9 @@ func (v *vector) run(t *testing.T) {
 	fxSameValues(t, p.Values, values)
 	if s, ok := f["sid"]; ok && p.ID != s {
 		t.Fatalf("%s: sid %q, want %q", v.file, p.ID, s)
+	}
+	if p.Subject != f["subject"] {
+		t.Fatalf("%s: subject %q, want %q", v.file, p.Subject, f["subject"])
 	}
 	if r, ok := f["remember"]; ok && r != map[RememberMe]string{RememberDefault: "default", RememberYes: "yes", RememberNo: "no"}[p.RememberMe] {
 		t.Fatalf("%s: remember %v, want %s", v.file, p.RememberMe, r)
@@ -413,6 +417,18 @@ func generateVectors(t *testing.T) []*vector {
 	rf := ok(base("encrypted", one, "purpose", "app-a"), "2026-01", "true", "false", "1", values)
 	rf["remember"] = "yes"
 	mk("encrypted-purpose-remember", rf, remember, nil)
+	// The optional "sub" claim: plain in a signed cookie, and with characters
+	// that JSON escapes (and non-ASCII) in an encrypted one.
+	for _, sv := range []struct{ file, mode, subject string }{
+		{"signed-subject", "signed", "user-42@example.com"},
+		{"encrypted-subject", "encrypted", "Zoë <zoe@example.com> & co"},
+	} {
+		p := payload(vecNow.Add(-time.Hour), vecNow.Add(-5*time.Minute), vecNow.Add(23*time.Hour), values)
+		p.Subject = sv.subject
+		f := ok(base(sv.mode, one), "2026-01", "true", "false", "1", values)
+		f["subject"] = sv.subject
+		mk(sv.file, f, p, nil)
+	}
 	text := `{"article":"` + strings.Repeat("All work and no play makes Jack a dull boy. ", 40) + `"}`
 	mk("encrypted-compressed", ok(base("encrypted", one, "compress", "true"), "2026-01", "true", "true", "1", text),
 		payload(vecNow.Add(-time.Hour), vecNow.Add(-5*time.Minute), vecNow.Add(23*time.Hour), text), nil)

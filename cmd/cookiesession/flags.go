@@ -253,16 +253,29 @@ func (e *env) writeSecret(path string, data []byte) error {
 		_, err := e.stdout.Write(data)
 		return err
 	}
+	if err := writeAtomic(path, data, 0o600); err != nil {
+		return configf("--out: %v", err)
+	}
+	return nil
+}
+
+// writeAtomic replaces the file path with data: written to a temporary file
+// in the same directory, synced, given mode perm and renamed over path, so a
+// process that follows the file never reads half of it.
+func writeAtomic(path string, data []byte, perm os.FileMode) error {
 	dir, base := ".", path
 	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
 		dir, base = path[:i+1], path[i+1:]
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return configf("--out: %v", err)
+		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -274,9 +287,8 @@ func (e *env) writeSecret(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return configf("--out: %v", err)
 	}
-	return nil
+	return err
 }
 
 // modeName is the name of the codec's mode in the JSON output.

@@ -17,6 +17,8 @@
 //	cookiesession import  --from SOURCE [source flags] [--now T] [COOKIE_HEADER...]
 //	cookiesession size    --name NAME [--keys FILE] [--signed] [--compress] ... < values.json
 //	cookiesession derive  --name NAME [--keys FILE] [--signed] [--purpose P] [--out FILE]
+//	cookiesession revoke  --list FILE --subject ID [--at TIME]
+//	cookiesession revocations --list FILE [--prune --lifetime D] [--now TIME]
 //	cookiesession help    [COMMAND]
 //
 // Keys come from --keys FILE ("-" for stdin) or, when it is absent, from the
@@ -31,6 +33,10 @@
 //	   no such cookie in the header), or seal's session does not fit its budget
 //	2  bad usage or bad configuration: unknown command or flag, missing or
 //	   malformed flag value, bad JSON on stdin, missing or malformed keys
+//
+// revoke and revocations read and write a revocation list file (see
+// cookiesession.ParseRevocationList), which every process of a fleet follows
+// with cookiesession.OpenRevocationFile: revoke replaces it atomically.
 //
 // keygen, rotate, promote, drop and derive print secrets. Write them with
 // --out FILE (created with mode 0600, replaced atomically) rather than a

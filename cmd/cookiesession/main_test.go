@@ -72,6 +72,7 @@ type opened struct {
 	IssuedAt     string         `json:"issued_at"`
 	LastActivity string         `json:"last_activity"`
 	ExpiresAt    string         `json:"expires_at"`
+	Subject      string         `json:"subject"`
 	Values       map[string]any `json:"values"`
 	Chunks       int            `json:"chunks"`
 	Bytes        int            `json:"bytes"`

@@ -28,6 +28,8 @@ they are). Other cookies in the header are ignored. Print JSON:
   id             the session id
   issued_at, last_activity, expires_at   RFC 3339, UTC
   remember_me    true or false when the session chose, absent otherwise
+  subject        the session's subject (the user it belongs to), absent
+                 when it has none
   values         the session values
   chunks         the number of cookies it came in
   bytes          the length of the sealed value
@@ -49,6 +51,7 @@ type openReport struct {
 	LastActivity string                     `json:"last_activity"`
 	ExpiresAt    string                     `json:"expires_at"`
 	RememberMe   *bool                      `json:"remember_me,omitempty"`
+	Subject      string                     `json:"subject,omitempty"`
 	Values       map[string]json.RawMessage `json:"values"`
 	Chunks       int                        `json:"chunks"`
 	Bytes        int                        `json:"bytes"`
@@ -92,6 +95,7 @@ func reportOf(p *cs.Payload, info cs.OpenInfo, signed bool) *openReport {
 		IssuedAt:     rfc3339(p.IssuedAt),
 		LastActivity: rfc3339(p.LastActivity),
 		ExpiresAt:    rfc3339(p.Expiry),
+		Subject:      p.Subject,
 		Values:       p.Values,
 		Chunks:       info.Chunks,
 		Bytes:        info.Bytes,

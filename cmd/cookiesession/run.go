@@ -39,6 +39,7 @@ func init() {
 	commands = []*command{
 		keygenCmd, rotateCmd, promoteCmd, dropCmd, listCmd,
 		sealCmd, openCmd, importCmd, sizeCmd, deriveCmd,
+		revokeCmd, revocationsCmd,
 		helpCmd,
 	}
 }
@@ -157,7 +158,7 @@ usage:
 	}
 	b.WriteString("\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
 Keys come from --keys FILE ("-" reads stdin) or, when it is absent, from the

@@ -24,7 +24,8 @@ var sealCmd = &command{
 	about: `Read a JSON object of session values on stdin and print the cookies of a new
 session, one NAME=VALUE line per chunk, in order (NAME, NAME.1, …). The
 session has a random id (16 bytes, base64url), issued-at and last activity
-now, and the expiry the codec computes from --lifetime and --idle-timeout.
+now, the expiry the codec computes from --lifetime and --idle-timeout, and
+the subject given with --subject, if any.
 
 A session that does not fit (--header-budget, --max-chunks, 4096 bytes per
 cookie with --attr-len bytes of attributes) exits 1 with the sizes; see the
@@ -36,12 +37,14 @@ size command.`,
 type sealFlags struct {
 	now     time.Time
 	id      string
+	subject string
 	attrLen int
 }
 
 func (sf *sealFlags) register(fs *flag.FlagSet) {
 	fs.Var(timeValue{&sf.now}, "now", "issue the session at `TIME` (RFC 3339) instead of now")
 	fs.IntVar(&sf.attrLen, "attr-len", defaultAttrLen, "`BYTES` of Set-Cookie attributes each cookie must leave room for")
+	fs.StringVar(&sf.subject, "subject", "", "the session's subject (`ID`, the \"sub\" claim; default: none)")
 }
 
 func (sf *sealFlags) check() error {
@@ -50,6 +53,11 @@ func (sf *sealFlags) check() error {
 	}
 	if sf.id != "" && !validSessionID(sf.id) {
 		return usagef("bad --id: want 1 to 64 base64url characters (A-Z a-z 0-9 - _)")
+	}
+	if sf.subject != "" {
+		if err := checkSubject("--subject", sf.subject); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -174,6 +182,7 @@ func prepareSeal(e *env, args []string, extra func(*flag.FlagSet, *sealFlags)) (
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	p.Subject = sf.subject
 	return codec, sf, p, values, nil
 }
 
