@@ -46,6 +46,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cookiesession/cookiesession"
@@ -263,6 +264,10 @@ func (imp *Importer) verify(signed, sig string) bool {
 	return ok == 1
 }
 
+// zlibReaders are reset for each compressed payload: a new reader costs
+// about 40 KB and most of the time of opening a cookie.
+var zlibReaders sync.Pool // of io.ReadCloser, each a zlib.Resetter
+
 // decodePayload returns the JSON a payload carries: base64url, or "."
 // then base64url of zlib.
 func decodePayload(payload string) ([]byte, error) {
@@ -277,10 +282,16 @@ func decodePayload(payload string) ([]byte, error) {
 	if !compressed {
 		return data, nil
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(data))
+	zr, ok := zlibReaders.Get().(io.ReadCloser)
+	if ok {
+		err = zr.(zlib.Resetter).Reset(bytes.NewReader(data), nil)
+	} else {
+		zr, err = zlib.NewReader(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, invalidf("compressed payload unreadable")
 	}
+	defer zlibReaders.Put(zr)
 	out, err := io.ReadAll(io.LimitReader(zr, cookiesession.MaxPlaintextBytes+1))
 	if err != nil {
 		return nil, invalidf("compressed payload malformed")

@@ -285,3 +285,26 @@ func TestDjangoDecompressionCap(t *testing.T) {
 		t.Fatalf("at the cap: %v", err)
 	}
 }
+
+// BenchmarkOpen opens Django's cookies: compressed (a logged-in session with
+// a few values), uncompressed, and a forged one refused at the signature.
+func BenchmarkOpen(b *testing.B) {
+	cases := loadCases(b)
+	for _, name := range []string{"store, logged in", "store, not compressed", "tampered signature"} {
+		for _, c := range cases {
+			if c.Name != name {
+				continue
+			}
+			imp, now := c.importer(b), time.Unix(c.At, 0)
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(c.Cookie)))
+				for range b.N {
+					if _, err := imp.Open(c.Cookie, now); (err == nil) != (c.Expect == "ok") {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -59,6 +59,10 @@ func FuzzDjangoCookie(f *testing.F) {
 		f.Fatal(err)
 	}
 	base := time.Unix(cases[0].Timestamp, 0)
+	// One zlib writer, reset for each input: a new one costs more than
+	// everything else an input does.
+	var zbuf bytes.Buffer
+	zw := zlib.NewWriter(&zbuf)
 	f.Fuzz(func(t *testing.T, cookie string, offset int64) {
 		now := base.Add(time.Duration(offset%(30*24*3600)) * time.Second)
 		check := func(got *cookiesession.Imported, err error) {
@@ -83,7 +87,11 @@ func FuzzDjangoCookie(f *testing.F) {
 		check(imp.Open(cookie, now))
 		if len(cookie) < 2048 {
 			check(imp.Open(sign(t, imp, base64.RawURLEncoding.EncodeToString([]byte(cookie)), base), now))
-			check(imp.Open(sign(t, imp, compress(t, []byte(cookie)), base), now))
+			zbuf.Reset()
+			zw.Reset(&zbuf)
+			zw.Write([]byte(cookie))
+			zw.Close()
+			check(imp.Open(sign(t, imp, "."+base64.RawURLEncoding.EncodeToString(zbuf.Bytes()), base), now))
 		}
 	})
 }
