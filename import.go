@@ -66,6 +66,11 @@ type Imported struct {
 	// is refused ([ErrRevoked]).
 	Subject string
 
+	// RememberMe is the source session's choice between a persistent and a
+	// browser-session cookie (see [Session.RememberMe]); the zero value,
+	// RememberDefault, follows the Manager's configuration.
+	RememberMe RememberMe
+
 	// Cookies are the names of the cookies that carried the session, expired
 	// on the response that seals it (unless Config.KeepImported), with the
 	// Manager's Path and Domain. Names of the current configuration's own
@@ -123,7 +128,8 @@ func (c *Codec) Source() string { return "cookiesession" }
 // Import opens the codec's cookies as [Codec.Decode] does, for
 // [Config.Importers]: with a Codec of the configuration before a change of
 // cookie name, purpose, mode or keys, the change logs nobody out. The
-// session keeps its issued-at and expiry claims.
+// session keeps its issued-at and expiry claims, its subject and its
+// remember-me choice.
 func (c *Codec) Import(lookup func(name string) []string, now time.Time) (*Imported, error) {
 	var p Payload
 	ms, _, err := c.decode(lookup, now, &p)
@@ -139,7 +145,8 @@ func (c *Codec) Import(lookup func(name string) []string, now time.Time) (*Impor
 			cookies = append(cookies, name)
 		}
 	}
-	return &Imported{Values: ms.toMap(), IssuedAt: p.IssuedAt, Expiry: p.Expiry, Subject: p.Subject, Cookies: cookies}, nil
+	return &Imported{Values: ms.toMap(), IssuedAt: p.IssuedAt, Expiry: p.Expiry, Subject: p.Subject,
+		RememberMe: p.RememberMe, Cookies: cookies}, nil
 }
 
 // importSession runs the importers over the request's cookies for s, which
@@ -249,7 +256,10 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 			}
 		}
 	}
-	s.st = state{issuedAt: iat, expiry: exp, subject: got.Subject, values: ms}
+	if got.RememberMe > RememberNo {
+		return invalidf("unknown RememberMe %d", got.RememberMe)
+	}
+	s.st = state{issuedAt: iat, expiry: exp, subject: got.Subject, remember: got.RememberMe, values: ms}
 	s.saved, s.dirty, s.reseal = s.st, false, true
 	s.importExpire = expire
 	return nil

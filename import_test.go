@@ -566,3 +566,41 @@ func TestImportConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// An earlier configuration's session keeps its subject and its remember-me
+// choice: a browser-session cookie stays one, a persistent one persistent.
+func TestImportKeepsSubjectAndRememberMe(t *testing.T) {
+	before := oldCodec(t, Config{Name: "old", Keys: e2eRing(t, "A")})
+	for _, tc := range []struct {
+		remember RememberMe
+		browser  bool // the new Config.BrowserSession
+		maxAge   bool // whether the new cookie has Max-Age
+	}{
+		{RememberNo, false, false},
+		{RememberYes, true, true},
+		{RememberDefault, true, false},
+		{RememberDefault, false, true},
+	} {
+		chunks, err := before.Encode(&Payload{ID: "x", IssuedAt: e2eStart, LastActivity: e2eStart, Expiry: e2eStart.Add(time.Hour),
+			RememberMe: tc.remember, Subject: "user-7", Values: map[string]json.RawMessage{"n": json.RawMessage(`1`)}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, _ := e2eManager(t, Config{BrowserSession: tc.browser, Importers: []Importer{before}})
+		s, err := m.LoadHeader(fxCookieHeader(chunks))
+		if err != nil || s.Subject() != "user-7" || s.ImportedFrom() != "cookiesession" {
+			t.Fatalf("%+v: %v, subject %q", tc, err, s.Subject())
+		}
+		lines, err := m.SetCookies(s)
+		if err != nil || len(lines) != 2 {
+			t.Fatalf("%+v: %q, %v", tc, lines, err)
+		}
+		if _, _, maxAge, _ := e2eLine(t, lines[0]); (maxAge != "") != tc.maxAge {
+			t.Errorf("%+v: Max-Age %q", tc, maxAge)
+		}
+		again, err := m.LoadHeader(strings.Split(lines[0], ";")[0])
+		if err != nil || again.Subject() != "user-7" {
+			t.Errorf("%+v: reopened with %v, subject %q", tc, err, again.Subject())
+		}
+	}
+}
