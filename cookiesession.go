@@ -85,6 +85,16 @@
 // [Limits.MaxChunks], within [Limits.HeaderBudget] of Cookie header. A session
 // that does not fit is an error ([ErrTooLarge], a [*SizeError]) and the
 // client keeps its previous cookie. See limits.go for every bound and why.
+//
+// # Importing sessions
+//
+// [Config.Importers] read the session of another system, or of an earlier
+// configuration (a [*Codec] is an [Importer]), from a request that carries no
+// session of the current configuration; the response seals it in the current
+// format and expires the source's cookies. A rename of the cookie, a switch
+// from Signed to Encrypted, or a move from gorilla/sessions or Django
+// (package importers/django) then logs nobody out. An import never extends
+// a session: it ends when its source's would have.
 package cookiesession
 
 import (
