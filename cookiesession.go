@@ -86,6 +86,14 @@
 // that does not fit is an error ([ErrTooLarge], a [*SizeError]) and the
 // client keeps its previous cookie. See limits.go for every bound and why.
 //
+// The first cookie declares how many chunks the session has. Cookies named
+// beyond them are debris, typically of two tabs racing (one response grew the
+// session to Name and Name.1, the other, landing last, wrote Name alone):
+// they are ignored when opening, so the user stays logged in, and expired on
+// the response of every request that loads the session, changed or not. A
+// chunk missing, duplicated, reordered or from another session inside the
+// declared set makes the cookie invalid.
+//
 // # Importing sessions
 //
 // [Config.Importers] read the session of another system, or of an earlier
@@ -499,8 +507,10 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 }
 
 // SetCookies returns the Set-Cookie header values that s needs, in order:
-// none when it is unchanged, the chunks of the sealed session, and expired
-// cookies for chunks the request carried that are no longer used. Responses
+// the chunks of the sealed session (none when it is unchanged), and expired
+// cookies for chunks the request carried that are no longer used, among them
+// debris beyond the set the first cookie declared (left by two tabs racing,
+// see [Limits]), which are expired even when the session is unchanged. Responses
 // that carry them must not be cached by shared caches ([Manager.Save] and
 // Handler add Cache-Control: no-store and Vary: Cookie).
 //
@@ -535,7 +545,7 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 			// session's source cookie too); nothing the application did is
 			// lost, so it must not cost the request a 500.
 			m.cfg.ErrorLog(nil, fmt.Errorf("cookiesession: re-seal skipped, the client keeps its cookie: %w", err))
-			return nil, nil
+			return m.debris(s), nil
 		}
 		if err != nil {
 			return nil, err
@@ -545,7 +555,18 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 		// The stale cookies, and those of an import Validate refused.
 		return append(m.expire(s.present, 0), s.importExpire...), nil
 	}
-	return nil, nil
+	return m.debris(s), nil
+}
+
+// debris returns expired-cookie lines for the chunks that the request carried
+// beyond the set its first cookie declared (see join), so that a session left
+// unchanged still clears them from the browser. It returns none when the
+// request's cookie did not open.
+func (m *Manager) debris(s *Session) []string {
+	if s.loadErr != nil || s.info.Chunks == 0 {
+		return nil
+	}
+	return m.expire(s.present, s.info.Chunks)
 }
 
 // seal seals s now and returns its cookies plus expired ones for the chunks

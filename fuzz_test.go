@@ -361,6 +361,15 @@ func FuzzChunks(f *testing.F) {
 			if err != nil || got != sealed {
 				t.Fatalf("join of the header: %v", err)
 			}
+			// Debris beyond the declared set is not read.
+			debris := fxCookieHeader(chunks)
+			for _, d := range names[len(chunks):] {
+				debris += "; " + d + "=" + chunks[len(chunks)-1].Value + "; " + d + "=" + string(rune('A'+len(d)))
+			}
+			got, n, err = join(names[:], CookieLookup(name, debris), mc, bud)
+			if err != nil || got != sealed || n != len(chunks) {
+				t.Fatalf("join with debris: %v, %d chunks of %d", err, n, len(chunks))
+			}
 		}
 		// The Manager's map-free lookup agrees with CookieLookup on every
 		// chunk name.

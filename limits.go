@@ -236,9 +236,18 @@ func split(name, sealed string, attrLen, maxChunks, budget int) ([]Chunk, error)
 // join reassembles a sealed value from the cookies of a request. names are
 // the chunk names (names[i] = ChunkName(name, i)) up to MaxChunksLimit. lookup
 // returns the values of every cookie with the given name, in the order they
-// were sent. Every check runs before any decoding: exactly one cookie per
-// name, the declared count of chunks present and no chunk beyond it, each
-// value within MaxCookieBytes and the whole within budget.
+// were sent. The first cookie declares the set: its count prefix "n~", or
+// none for a session in one cookie. Every check runs before any decoding:
+// exactly one cookie of each declared name, each value within MaxCookieBytes
+// and the whole within budget. It returns how many cookies the set has.
+//
+// Cookies named beyond the declared set are debris, of an older and longer
+// session or of a concurrent response (two tabs racing: one grew the session
+// to name+name.1, the other answered last with one cookie, and the browser
+// keeps both). They are not read at all: the declared set is authenticated
+// as one unit, so whatever lies beyond it cannot change what opens. Refusing
+// them instead would log the user out at every request until the debris
+// expires; the Manager expires them on the response (see [Manager.SetCookies]).
 //
 // It returns ErrNoCookie when there is no first cookie, and an error
 // matching [ErrInvalid] when anything else is wrong.
@@ -252,9 +261,7 @@ func join(names []string, lookup func(string) []string, maxChunks, budget int) (
 	if total > budget {
 		return "", 0, invalidf("cookie %d bytes over budget %d", total, budget)
 	}
-	// Unchunked: no marker. Stale chunks beside it are an error too, so that a
-	// browser holding debris of an older, longer session is noticed.
-	n := 1
+	n := 1 // unchunked: no marker
 	if len(first) >= 2 && first[1] == chunkMarker {
 		if first[0] < '2' || first[0] > '9' {
 			return "", 0, invalidf("chunk count %q", first[0])
@@ -264,11 +271,6 @@ func join(names []string, lookup func(string) []string, maxChunks, budget int) (
 			return "", 0, invalidf("%d chunks over the limit %d", n, maxChunks)
 		}
 		first = first[2:]
-	}
-	for _, extra := range names[n:] {
-		if len(lookup(extra)) != 0 {
-			return "", 0, invalidf("extra chunk %s", extra)
-		}
 	}
 	if n == 1 {
 		return first, 1, nil

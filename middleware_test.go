@@ -514,7 +514,7 @@ func TestMiddlewareTamperedCookie(t *testing.T) {
 				{"missing chunk", "session=" + first + "; session.2=" + chunked["session.2"], []string{"session", "session.2"}},
 				{"swapped chunks", "session=" + first + "; session.1=" + chunked["session.2"] + "; session.2=" + chunked["session.1"],
 					[]string{"session", "session.1", "session.2"}},
-				{"debris beside a good cookie", "session=" + value + "; session.3=" + chunked["session.2"], []string{"session", "session.3"}},
+				{"debris without the first cookie", "session.1=" + chunked["session.1"] + "; session.3=" + chunked["session.2"], []string{"session.1", "session.3"}},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {

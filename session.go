@@ -24,7 +24,9 @@ const flashKey = "_flash"
 // A Session is safe for concurrent use by the goroutines of one request. It is
 // written back only when it was modified, renewed or destroyed, when its idle
 // window needs a touch, when it was opened with a key that is no longer the
-// primary, or always with Config.SaveEveryRequest.
+// primary, or always with Config.SaveEveryRequest. Chunk cookies beyond the
+// set its cookie declared (debris, see the package doc's Limits) are expired
+// on the response even when it is not written back.
 //
 // Concurrent requests of one client each load the cookie they were sent and
 // write their own result: the last response to arrive wins. A session is no
