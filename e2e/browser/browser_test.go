@@ -55,6 +55,7 @@ func TestBrowser(t *testing.T) {
 		{"logout destroys the session and starts a new one for the flash", checkLogout},
 		{"Destroy (logout with flash=off) leaves no session cookie", checkDestroy},
 		{"tampered cookie set through CDP gives a fresh session, not an error", checkTamper},
+		{"two tabs racing (the shrinking response lands last) keep the user logged in and session.1 is removed", checkRacingTabs},
 	}
 	passed := 0
 	for _, c := range checks {
@@ -405,6 +406,86 @@ func checkTamper(t *testing.T, b *browser) {
 		t.Fatalf("/api/session: %+v", rep)
 	}
 	t.Logf("one character flipped in the sealed value: status %d, counter 1, the cookie replaced by a new session's", resp.Status)
+}
+
+// raceDelay is how late the counter answers in the race (its ?delay), the
+// time the cart's response has to land first.
+const raceDelay = 1500 * time.Millisecond
+
+func checkRacingTabs(t *testing.T, b *browser) {
+	b.clearCookies()
+	b.navigate("/login")
+	b.setValue("#user-input", "carol")
+	b.submit("#login")
+	if got := b.text("#user"); got != "carol" {
+		t.Fatalf("precondition: logged in as %q", got)
+	}
+	// Reloading the counter changes the session (the cookie is re-sealed);
+	// reloading the inspector only reads it. Either response expires the
+	// debris.
+	for _, page := range []string{"/", "/session"} {
+		b.navigate(page)
+		debris := raceTabs(t, b)
+		resp, err := chromedp.RunResponse(b.ctx, chromedp.Reload())
+		if err != nil || resp == nil || resp.Status != http.StatusOK {
+			t.Fatalf("reload %s: %v, %+v", page, err, resp)
+		}
+		// The page shows the user logged in; the inspector also lists the
+		// cookies its request carried, the debris among them.
+		if page == "/" {
+			if got := b.textIfAny("#user"); got != "carol" {
+				t.Fatalf("after reloading %s the page shows user %q (page: %.200q)", page, got, b.textIfAny("body"))
+			}
+		} else if body := b.textIfAny("body"); !strings.Contains(body, `"carol"`) || !strings.Contains(body, debris[0]) || strings.Contains(body, "refused") {
+			t.Fatalf("after reloading %s the inspector shows %.400q: want user carol and %s among the cookies sent", page, body, debris[0])
+		}
+		held := b.sessionCookies()
+		if len(held) != 1 || held[0].Name != cookieName {
+			t.Fatalf("after reloading %s the browser holds %v, want only %q", page, names(held), cookieName)
+		}
+		rep := b.api()
+		if rep.LoadError != "" || rep.New || string(rep.Values["user"]) != `"carol"` {
+			t.Fatalf("after reloading %s: logged out? user %s, new %v, load error %q", page, rep.Values["user"], rep.New, rep.LoadError)
+		}
+		if rep.Chunks != 1 || rep.Values["cart"] != nil {
+			t.Fatalf("after reloading %s: %d chunks, values %v: want the counter's one-cookie session", page, rep.Chunks, keys(rep.Values))
+		}
+		t.Logf("reload of %s: still carol, %v removed from the store, the session opens from %v", page, debris, names(held))
+	}
+}
+
+// raceTabs plays two tabs racing from the page: the counter (a small change)
+// leaves first with the one-cookie session and answers raceDelay late; the
+// cart, adding 50 items, leaves next and grows the session to chunks at
+// once. The counter's one-cookie response lands last, so the browser keeps
+// it beside the cart's later chunks. It returns the names of those chunks.
+func raceTabs(t *testing.T, b *browser) []string {
+	t.Helper()
+	before := b.sessionCookies()
+	if len(before) != 1 || before[0].Name != cookieName {
+		t.Fatalf("precondition: the browser holds %v, want one cookie", names(before))
+	}
+	landed := b.eval(fmt.Sprintf(`(async () => {
+		const landed = [];
+		const counter = fetch("/?delay=%s", {cache: "no-store"}).then(r => landed.push("counter " + r.status));
+		await new Promise(r => setTimeout(r, 200)); // the counter's request is out, with the one-cookie session
+		const cart = fetch("/cart", {method: "POST", body: new URLSearchParams({n: "50"}), redirect: "manual"}).then(r => landed.push("cart " + r.type));
+		await Promise.all([counter, cart]);
+		return landed.join(", ");
+	})()`, raceDelay))
+	if landed != "cart opaqueredirect, counter 200" {
+		t.Fatalf("responses landed %q, want the cart's redirect first, then the counter", landed)
+	}
+	held := b.sessionCookies()
+	if len(held) < 2 || held[0].Name != cookieName || strings.Contains(held[0].Value[:2], "~") {
+		t.Fatalf("after the race the browser holds %v: want the counter's one cookie and the cart's chunks beside it", names(held))
+	}
+	var debris []string
+	for _, c := range held[1:] {
+		debris = append(debris, c.Name)
+	}
+	t.Logf("race: %s; the store holds %v: %s is the counter's one cookie, %v the cart's chunks", landed, names(held), cookieName, debris)
+	return debris
 }
 
 // --- the browser --------------------------------------------------------------

@@ -8,6 +8,10 @@
 // ephemeral key ring (sessions end when it stops) and says so. Give it a ring
 // with the COOKIESESSION_KEYS environment variable (a JWK Set) or -keys FILE
 // (followed when the file changes).
+//
+// /?delay=5s answers the counter five seconds late, to race two tabs by hand
+// (see the app package's home handler): the session survives the chunk its
+// other tab left behind.
 package main
 
 import (

@@ -38,15 +38,46 @@ func New(sessions *cookiesession.Manager) http.Handler {
 	return a.mux
 }
 
-// home is the visit counter.
+// home is the visit counter. With ?delay=D (a Go duration, at most
+// maxDelay) it answers D late: a way to race two tabs by hand. Load
+// /?delay=5s in one tab and, within those seconds, add 50 items to the cart
+// in another: the counter's response, sealed from the one-cookie session its
+// request carried, lands last and leaves the cart's session.1 in the browser.
+// The next request still opens the session (the counter's) and expires
+// session.1, which /session shows among the cookies sent. scripts/browser.sh
+// plays this race in Chromium.
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	s := a.sessions.Session(r)
 	s.Set("visits", s.GetInt("visits")+1)
+	if !delay(r) {
+		return
+	}
 	pages.Render(w, "home", map[string]any{
 		"Visits":  s.GetInt("visits"),
 		"User":    s.GetString("user"),
 		"Flashes": s.Flashes(),
 	})
+}
+
+// maxDelay bounds the ?delay of the counter, so that a request cannot hold
+// a connection for long.
+const maxDelay = 5 * time.Second
+
+// delay waits for the request's ?delay (see home), at most maxDelay, and
+// reports whether the client is still there to answer.
+func delay(r *http.Request) bool {
+	d, err := time.ParseDuration(r.URL.Query().Get("delay"))
+	if err != nil || d <= 0 {
+		return true
+	}
+	t := time.NewTimer(min(d, maxDelay))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
