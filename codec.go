@@ -287,6 +287,9 @@ func (c *Codec) appendSeal(dst []byte, p *Payload, ms members) ([]byte, error) {
 	if p.Subject != "" && !validSubject(p.Subject) {
 		return dst, fmt.Errorf("cookiesession: Seal: subject is not 1 to %d bytes of UTF-8", MaxSubjectBytes)
 	}
+	if p.DeviceKey != "" && !validDeviceKey(p.DeviceKey) {
+		return dst, errors.New("cookiesession: Seal: payload DeviceKey is not a device key claim")
+	}
 	for _, m := range ms {
 		// JSON replaces bytes that are not UTF-8: such a name would open
 		// renamed, and two of them as a repeated name, an invalid cookie.

@@ -45,7 +45,12 @@
 //     to revoke one session alone. Revoke all the sessions of its user with
 //     a revocation list by subject ([Config.Revocations]), everybody at once
 //     with NotBefore or by removing a key, and keep lifetimes short with an
-//     IdleTimeout.
+//     IdleTimeout. With [Config.DeviceBinding], a browser with DBSC binds
+//     its session to a device key, and a copy of its cookies works only
+//     until the short-lived bound cookie it holds expires. Its challenges
+//     are stateless: one can be answered more than once within
+//     DeviceBinding.ChallengeLifetime, so a captured signed proof mints
+//     bound cookies until then.
 //   - Renew gives a new identity, but the cookie from before stays valid until
 //     its own expiry.
 //   - Concurrent requests of one client each write their own result: the last
@@ -196,6 +201,12 @@ type Config struct {
 	// a third-party iframe. It requires Secure. The default value is false.
 	Partitioned bool
 
+	// DeviceBinding, when not nil, turns on device-bound sessions (DBSC):
+	// Handler serves the registration and refresh endpoints, and a session
+	// bound to a device opens only with its short-lived bound cookie. It needs
+	// Secure cookies. The default value is nil: no binding.
+	DeviceBinding *DeviceBinding
+
 	// Limits bound sizes and clock skew; see [Limits].
 	Limits Limits
 
@@ -284,6 +295,7 @@ type Manager struct {
 	attrs   string // "; Path=/; HttpOnly; Secure; SameSite=Lax"
 	attrLen int    // attrs plus the widest Max-Age, for the chunk budget
 	expired []string
+	dbsc    *deviceBinding // nil without Config.DeviceBinding
 }
 
 // New validates cfg and returns a Manager. Every mistake is reported here,
@@ -373,6 +385,13 @@ func New(cfg Config) (*Manager, error) {
 	for _, name := range codec.names {
 		m.expired = append(m.expired, name+"=; Max-Age=0"+m.attrs)
 	}
+	if cfg.DeviceBinding != nil {
+		if m.dbsc, err = newDeviceBinding(*cfg.DeviceBinding, m); err != nil {
+			return nil, err
+		}
+		d := m.dbsc.DeviceBinding
+		m.cfg.DeviceBinding = &d
+	}
 	return m, nil
 }
 
@@ -419,7 +438,7 @@ func (m *Manager) now() time.Time { return m.cfg.Now() }
 // Config.ErrorLog, not returned. Most applications will use the Handler
 // middleware instead.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	s, err := m.loadFrom(r, r.Header["Cookie"])
+	s, err := m.loadFrom(r, r.Header["Cookie"], true)
 	m.reportImport(r, s)
 	return s, err
 }
@@ -428,20 +447,26 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 // from single "name=value" cookies such as API Gateway v2 passes in its
 // cookies list. Config.Validate receives a nil request.
 func (m *Manager) LoadHeader(cookieHeaders ...string) (*Session, error) {
-	s, err := m.loadFrom(nil, cookieHeaders)
+	s, err := m.loadFrom(nil, cookieHeaders, true)
 	m.reportImport(nil, s)
 	return s, err
 }
 
 // loadFrom loads the session of the Cookie header values, for r (or nil):
 // the current configuration's, else an import, then Config.Validate.
-func (m *Manager) loadFrom(r *http.Request, cookieHeaders []string) (*Session, error) {
+// enforce applies device binding; the refresh of a bound cookie comes
+// without one.
+func (m *Manager) loadFrom(r *http.Request, cookieHeaders []string, enforce bool) (*Session, error) {
 	s := &Session{m: m}
 	s.cookies.name = m.cfg.Name
 	s.cookies.add(cookieHeaders)
 	err := m.load(s, s.cookies.lookup)
-	// A revoked session is refused on purpose: no importer brings it back.
-	if len(m.cfg.Importers) > 0 && (err != nil && !errors.Is(err, ErrRevoked) || s.present == 0) {
+	if err == nil && enforce && m.dbsc != nil && s.present != 0 {
+		err = m.dbsc.check(s, cookieHeaders, m.now())
+	}
+	// A revoked or unbound session is refused on purpose: no importer brings
+	// it back.
+	if len(m.cfg.Importers) > 0 && !errors.Is(err, ErrRevoked) && !errors.Is(err, ErrUnbound) && (err != nil || s.present == 0) {
 		err = m.importSession(s, cookieHeaders, err)
 	}
 	if err == nil && m.cfg.Validate != nil && !s.st.issuedAt.IsZero() {
@@ -485,7 +510,7 @@ func (m *Manager) load(s *Session, lookup func(string) []string) error {
 	// first change (see scanner.values): it is handed to the session apart.
 	n := len(ms)
 	ms, s.spare = ms[:n:n], ms[n:n]
-	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, subject: p.Subject, values: ms}
+	s.st = state{id: p.ID, issuedAt: p.IssuedAt, expiry: p.Expiry, remember: p.RememberMe, subject: p.Subject, device: p.DeviceKey, values: ms}
 	s.saved = s.st
 	s.lastActivity, s.info = p.LastActivity, info
 	s.reseal = !info.Primary || m.cfg.SaveEveryRequest ||
@@ -503,6 +528,7 @@ func (m *Manager) Save(w http.ResponseWriter, s *Session) error {
 		return err
 	}
 	addSessionHeaders(w.Header(), lines, false)
+	s.addRegistration(w.Header())
 	return nil
 }
 
@@ -576,6 +602,9 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	iat := s.st.issuedAt
 	if iat.IsZero() {
 		iat = m.issuedAt(now, s.st.subject)
+		if m.dbsc != nil && m.dbsc.Auto && s.st.device == "" {
+			s.st.bind = true // a new session: ask the browser to bind it
+		}
 	}
 	// A session issued by a server whose clock is ahead (within the skew)
 	// keeps its issued-at; last activity never goes before it, or the cookie
@@ -600,6 +629,7 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 		Expiry:       exp,
 		RememberMe:   s.st.remember,
 		Subject:      s.st.subject,
+		DeviceKey:    s.st.device,
 	}
 	persistent := s.st.remember == RememberYes || s.st.remember == RememberDefault && !m.cfg.BrowserSession
 	var maxAge []byte // on the stack: each line below is one allocation

@@ -34,6 +34,19 @@ var (
 	// error returned is a [*SizeError] that carries the sizes.
 	ErrTooLarge = errors.New("cookiesession: session too large")
 
+	// ErrUnbound reports a session bound to a device (see [DeviceBinding])
+	// that came without a valid bound cookie for its binding and key: a copy
+	// of its cookies past the bound cookie's lifetime, or, with
+	// DeviceBinding.Require, a session never bound. The request gets an empty
+	// session; the client's cookies are left as they are, since a real
+	// browser refreshes its bound cookie on its own.
+	ErrUnbound = errors.New("cookiesession: device-bound session without a valid bound cookie")
+
+	// ErrDeviceProof reports a device registration or refresh refused: no
+	// proof, a malformed or wrongly signed one, a key of the wrong type, or a
+	// challenge expired or made for another session.
+	ErrDeviceProof = errors.New("cookiesession: device proof refused")
+
 	// ErrConfig reports a configuration mistake found at construction: a bad
 	// key, a contradictory cookie attribute, a limit out of range.
 	ErrConfig = errors.New("cookiesession: bad configuration")

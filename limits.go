@@ -94,6 +94,46 @@ const (
 	MaxLifetime = 400 * 24 * time.Hour
 )
 
+// Bounds of device binding (see [DeviceBinding]).
+const (
+	// DefaultBoundCookieLifetime is the default for
+	// DeviceBinding.CookieLifetime: how long a stolen copy of a bound
+	// session's cookies keeps working. Chromium refreshes a bound cookie about
+	// two minutes before it expires, so five minutes costs one refresh
+	// request every three minutes of activity.
+	DefaultBoundCookieLifetime = 5 * time.Minute
+
+	// MinBoundCookieLifetime and MaxBoundCookieLifetime bound
+	// DeviceBinding.CookieLifetime. Chromium signs a refresh before a request
+	// whenever the cookie expires within about two minutes, and stops signing
+	// past a quota (SigningQuotaExceeded): under about three minutes an active
+	// user is refreshed before nearly every request and soon refused, so the
+	// shortest lifetimes are for tests only. Longer than an hour lets a copy
+	// work for longer than binding is worth.
+	MinBoundCookieLifetime = 10 * time.Second
+	MaxBoundCookieLifetime = time.Hour
+
+	// DefaultChallengeLifetime is the default for
+	// DeviceBinding.ChallengeLifetime. A browser answers a challenge within
+	// seconds; the rest is room for a slow device key.
+	DefaultChallengeLifetime = 2 * time.Minute
+
+	// MaxChallengeLifetime caps DeviceBinding.ChallengeLifetime: a challenge
+	// is not single-use (nothing is stored), so its lifetime is how long a
+	// captured proof can be replayed.
+	MaxChallengeLifetime = 10 * time.Minute
+
+	// MaxDeviceProofBytes caps a Secure-Session-Response JWT before any
+	// parsing: a 4096-bit RSA key and its signature take about 1,500 bytes.
+	MaxDeviceProofBytes = 8192
+
+	// MinDeviceRSABits and MaxDeviceRSABits bound an RS256 device key:
+	// weaker keys are breakable, and verifying with larger ones costs a
+	// client-chosen amount of server time.
+	MinDeviceRSABits = 2048
+	MaxDeviceRSABits = 4096
+)
+
 // Limits are the size and time bounds of one [Codec]. The zero value of each
 // field means its default.
 type Limits struct {

@@ -33,9 +33,15 @@ var ErrHeadersWritten = errors.New("cookiesession: session changed after the res
 //     http.ResponseController's Flush, Hijack, SetReadDeadline,
 //     SetWriteDeadline and EnableFullDuplex keep working. A hijacked
 //     connection gets no Set-Cookie.
+//   - With Config.DeviceBinding, it answers the registration and refresh
+//     paths itself, and adds the Secure-Session-Registration header to the
+//     response that saves a session asked to bind.
 //   - If next panics, the panic goes on to net/http and nothing is written.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.dbsc != nil && m.dbsc.serve(m, w, r) {
+			return
+		}
 		rs := &requestState{m: m, orig: r}
 		rs.ctx = sessionContext{Context: r.Context(), rs: rs}
 		rs.w = responseWriter{ResponseWriter: w, rs: rs}
@@ -86,7 +92,7 @@ func (rs *requestState) session() *Session {
 	var err error
 	loaded := s == nil
 	if loaded {
-		s, err = rs.m.loadFrom(rs.orig, rs.r.Header["Cookie"])
+		s, err = rs.m.loadFrom(rs.orig, rs.r.Header["Cookie"], true)
 		rs.sess = s
 	}
 	rs.mu.Unlock()
@@ -128,6 +134,7 @@ func (rs *requestState) commit() bool {
 	// The response was made with the session: a shared cache must key it on
 	// the cookie even when no Set-Cookie goes out.
 	addSessionHeaders(rs.w.Header(), lines, true)
+	rs.sess.addRegistration(rs.w.Header())
 	rs.mu.Unlock()
 	rs.clean.Store(true)
 	return true

@@ -27,6 +27,11 @@ import (
 //	"sub"  string  optional: the subject (the user id the application set
 //	               with Session.SetSubject), 1 to MaxSubjectBytes bytes of
 //	               UTF-8; absent when the session has none
+//	"dk"   string  optional: the device key of a device-bound session (see
+//	               [DeviceBinding]): BINDING-ID "." ALG "." A "." B, the binding
+//	               id 1 to 64 base64url characters, ALG "ES256" (A and B the
+//	               P-256 point's x and y) or "RS256" (A the modulus, B the
+//	               exponent), A and B unpadded base64url of big-endian bytes
 //	"v"    object  the values
 //
 // Times are whole non-negative integers; iat <= lat < exp. A member missing,
@@ -38,6 +43,7 @@ type Payload struct {
 	Expiry       time.Time
 	RememberMe   RememberMe
 	Subject      string // "" when the session has none
+	DeviceKey    string // the "dk" claim, "" for a session not bound to a device
 	Values       map[string]json.RawMessage
 }
 
@@ -83,6 +89,10 @@ func writePayload(b []byte, p *Payload, ms members) []byte {
 	if p.Subject != "" {
 		b = append(b, `,"sub":`...)
 		b = appendJSONString(b, p.Subject)
+	}
+	if p.DeviceKey != "" {
+		b = append(b, `,"dk":"`...)
+		b = append(append(b, p.DeviceKey...), '"')
 	}
 	b = append(b, `,"v":{`...)
 	for i, m := range ms {
@@ -249,6 +259,11 @@ func parseWritten(data []byte, p *Payload) (members, bool) {
 			return nil, false
 		}
 	}
+	if s.literal(`,"dk":`) {
+		if p.DeviceKey, ok = s.plainString(); !ok || !validDeviceKey(p.DeviceKey) {
+			return nil, false
+		}
+	}
 	if !s.literal(`,"v":`) {
 		return nil, false
 	}
@@ -272,6 +287,7 @@ func parseAny(data []byte, p *Payload) (members, error) {
 		sawEXP
 		sawRM
 		sawSub
+		sawDK
 		sawV
 		required = sawSID | sawIAT | sawLAT | sawEXP | sawV
 	)
@@ -326,6 +342,10 @@ func parseAny(data []byte, p *Payload) (members, error) {
 			bit = sawSub
 			p.Subject, ok2 = s.name()
 			ok2 = ok2 && validSubject(p.Subject)
+		case "dk":
+			bit = sawDK
+			p.DeviceKey, ok2 = s.plainString()
+			ok2 = ok2 && validDeviceKey(p.DeviceKey)
 		case "v":
 			bit = sawV
 			ms, ok2 = s.values()

@@ -58,6 +58,8 @@ type state struct {
 	expiry    time.Time // zero until first saved
 	remember  RememberMe
 	subject   string
+	device    string // the "dk" claim: bound to a device key when not ""
+	bind      bool   // the response must ask the browser to bind (DBSC)
 	values    members
 	destroyed bool
 	sealed    []string // Set-Cookie lines of the last successful Save, while unchanged

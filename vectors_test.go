@@ -38,6 +38,8 @@ package cookiesession
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -63,7 +65,7 @@ type vector struct {
 
 var vectorKeys = []string{
 	"name", "purpose", "mode", "compress", "budget", "max-chunks", "lifetime", "idle", "not-before",
-	"keys", "now", "expect", "reason", "kid", "primary", "compressed", "chunks", "remember", "sid", "subject", "values", "cookie",
+	"keys", "now", "expect", "reason", "kid", "primary", "compressed", "chunks", "remember", "sid", "subject", "device-key", "values", "cookie",
 }
 
 func parseVector(file string, data []byte) (*vector, error) {
@@ -242,6 +244,9 @@ func (v *vector) run(t *testing.T) {
 	}
 	if r, ok := f["remember"]; ok && r != map[RememberMe]string{RememberDefault: "default", RememberYes: "yes", RememberNo: "no"}[p.RememberMe] {
 		t.Fatalf("%s: remember %v, want %s", v.file, p.RememberMe, r)
+	}
+	if d := f["device-key"]; p.DeviceKey != d {
+		t.Fatalf("%s: device key %q, want %q", v.file, p.DeviceKey, d)
 	}
 	// The wire format itself: the exact header, and go-jose (the
 	// reference) opens the joined value with the derived key.
@@ -433,6 +438,11 @@ func generateVectors(t *testing.T) []*vector {
 	mk("encrypted-compressed", ok(base("encrypted", one, "compress", "true"), "2026-01", "true", "true", "1", text),
 		payload(vecNow.Add(-time.Hour), vecNow.Add(-5*time.Minute), vecNow.Add(23*time.Hour), text), nil)
 	mk("signed", ok(base("signed", one), "2026-01", "true", "false", "1", values), fresh, nil)
+	bound := payload(vecNow.Add(-time.Hour), vecNow.Add(-5*time.Minute), vecNow.Add(23*time.Hour), values)
+	bound.DeviceKey = "YmluZGluZy1pZA." + vecDeviceKey(t)
+	bf := ok(base("signed", one), "2026-01", "true", "false", "1", values)
+	bf["device-key"] = bound.DeviceKey
+	mk("signed-device-bound", bf, bound, nil)
 	blob := `{"blob":"` + fxRandomText(7000, 2026) + `","user":"alice"}`
 	mk("encrypted-chunked-3", ok(base("encrypted", one, "budget", "16384", "max-chunks", "4"), "2026-01", "true", "false", "3", blob),
 		payload(vecNow.Add(-time.Hour), vecNow.Add(-5*time.Minute), vecNow.Add(23*time.Hour), blob), nil)
@@ -532,6 +542,20 @@ func generateVectors(t *testing.T) []*vector {
 		return []string{"theme=dark; session=" + chunks[0].Value}
 	})
 	return out
+}
+
+// vecDeviceKey is the sealed form of the P-256 public key of a fixed
+// private scalar, for the device-bound vector.
+func vecDeviceKey(t *testing.T) string {
+	k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), fxHex("7e57d3b1ce7e57d3b1ce7e57d3b1ce7e57d3b1ce7e57d3b1ce7e57d3b1ce0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, err := encodeDeviceKey("ES256", k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dk
 }
 
 // TestGenerateVectors builds the vectors from fixed keys and a fixed clock.

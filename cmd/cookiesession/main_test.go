@@ -643,3 +643,39 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenDeviceBound opens the device-bound wire-format vector: open shows
+// the sealed device key as its binding id, algorithm and JWK.
+func TestOpenDeviceBound(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "vectors", "signed-device-bound.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok && !strings.HasPrefix(line, "#") {
+			fields[k] = v
+		}
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keys, []byte(fields["keys"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := ok(t, nil, fields["cookie"], "open", "--name", "sess", "--keys", keys, "--signed", "--now", fields["now"])
+	var got struct {
+		DeviceKey struct {
+			BindingID string            `json:"binding_id"`
+			Alg       string            `json:"alg"`
+			JWK       map[string]string `json:"jwk"`
+		} `json:"device_key"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	d := got.DeviceKey
+	want := strings.Split(fields["device-key"], ".")
+	if d.BindingID != want[0] || d.Alg != "ES256" || d.JWK["kty"] != "EC" || d.JWK["crv"] != "P-256" ||
+		d.JWK["x"] != want[2] || d.JWK["y"] != want[3] {
+		t.Fatalf("device_key %+v, want the vector's %s", d, fields["device-key"])
+	}
+}

@@ -30,6 +30,8 @@ they are). Other cookies in the header are ignored. Print JSON:
   remember_me    true or false when the session chose, absent otherwise
   subject        the session's subject (the user it belongs to), absent
                  when it has none
+  device_key     for a device-bound session (DBSC): binding_id, alg and the
+                 public key as a JWK; absent otherwise
   values         the session values
   chunks         the number of cookies it came in
   bytes          the length of the sealed value
@@ -52,6 +54,7 @@ type openReport struct {
 	ExpiresAt    string                     `json:"expires_at"`
 	RememberMe   *bool                      `json:"remember_me,omitempty"`
 	Subject      string                     `json:"subject,omitempty"`
+	DeviceKey    *deviceKeyReport           `json:"device_key,omitempty"`
 	Values       map[string]json.RawMessage `json:"values"`
 	Chunks       int                        `json:"chunks"`
 	Bytes        int                        `json:"bytes"`
@@ -106,6 +109,9 @@ func reportOf(p *cs.Payload, info cs.OpenInfo, signed bool) *openReport {
 		rm := p.RememberMe == cs.RememberYes
 		out.RememberMe = &rm
 	}
+	if p.DeviceKey != "" {
+		out.DeviceKey = newDeviceKeyReport(p.DeviceKey)
+	}
 	return out
 }
 
@@ -138,4 +144,22 @@ func (e *env) cookieHeaders(headers []string) ([]string, error) {
 		return nil, usagef("no Cookie header: give it as an argument or on stdin")
 	}
 	return headers, nil
+}
+
+// deviceKeyReport shows the "dk" claim: BINDING-ID "." ALG "." A "." B.
+type deviceKeyReport struct {
+	BindingID string            `json:"binding_id"`
+	Alg       string            `json:"alg"`
+	JWK       map[string]string `json:"jwk"`
+}
+
+func newDeviceKeyReport(dk string) *deviceKeyReport {
+	parts := strings.SplitN(dk, ".", 4) // the claim was checked when opened
+	r := &deviceKeyReport{BindingID: parts[0], Alg: parts[1]}
+	if parts[1] == "ES256" {
+		r.JWK = map[string]string{"kty": "EC", "crv": "P-256", "x": parts[2], "y": parts[3]}
+	} else {
+		r.JWK = map[string]string{"kty": "RSA", "n": parts[2], "e": parts[3]}
+	}
+	return r
 }
