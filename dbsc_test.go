@@ -767,3 +767,46 @@ func TestDBSCBoundMaxAgeWithinSealedExpiry(t *testing.T) {
 	}
 	t.Fatal("no bound cookie set")
 }
+
+// TestDeviceKeyClaimRoundTrip: a payload with every optional claim seals and
+// opens with the device key intact, through the fast parser and the general
+// one, which agree.
+func TestDeviceKeyClaimRoundTrip(t *testing.T) {
+	dk := "YmluZA." + mustDeviceKey(t, newDevice(t))
+	p := fxPayload(t, fxSmallValues())
+	p.RememberMe, p.Subject, p.DeviceKey = RememberYes, "user-42", dk
+	c := fxCodec(t, CodecConfig{})
+	sealed, err := c.Seal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := c.Open(sealed, fxNow)
+	if err != nil || got.DeviceKey != dk || got.Subject != "user-42" {
+		t.Fatalf("opened %+v, %v", got, err)
+	}
+	data := appendPayload(nil, p)
+	var w, a Payload
+	if _, ok := parseWritten(data, &w); !ok {
+		t.Fatalf("parseWritten refused %s", data)
+	}
+	spaced := strings.ReplaceAll(string(data), `,"dk":`, `, "dk" : `)
+	if _, err := parseAny([]byte(spaced), &a); err != nil || a.DeviceKey != dk || w.DeviceKey != dk {
+		t.Fatalf("parseAny: %v; device keys %q, %q", err, a.DeviceKey, w.DeviceKey)
+	}
+	for _, bad := range []string{"", "YmluZA.ES256.AA", "YmluZA.HS256.AA.AA", "a b.ES256.AA.AA", "YmluZA.ES256.A=.AA"} {
+		p.DeviceKey = bad
+		if bad != "" {
+			if _, err := c.Seal(p); err == nil {
+				t.Errorf("Seal accepted device key %q", bad)
+			}
+		}
+	}
+}
+
+func mustDeviceKey(t *testing.T, d *dbscDevice) string {
+	k, err := encodeDeviceKey("ES256", d.key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
