@@ -364,24 +364,23 @@ func (b *deviceBinding) check(s *Session, headers []string, now time.Time) error
 // serve answers the registration and refresh requests, and reports whether
 // r was one of them.
 func (b *deviceBinding) serve(m *Manager, w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.Path != b.RegistrationPath && r.URL.Path != b.RefreshPath {
+		return false
+	}
 	switch {
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 	case r.URL.Path == b.RegistrationPath:
 		b.register(m, w, r)
-	case r.URL.Path == b.RefreshPath:
-		b.refresh(m, w, r)
 	default:
-		return false
+		b.refresh(m, w, r)
 	}
 	return true
 }
 
 // register binds the request's session to the device key of its proof.
 func (b *deviceBinding) register(m *Manager, w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
-		return
-	}
 	now := m.now()
 	refuse := func(err error) {
 		m.cfg.ErrorLog(r, err)
@@ -422,11 +421,6 @@ func (b *deviceBinding) register(m *Manager, w http.ResponseWriter, r *http.Requ
 // refresh issues a new bound cookie to a request signed with the session's
 // device key, answering 403 with a challenge first.
 func (b *deviceBinding) refresh(m *Manager, w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
-		return
-	}
 	now := m.now()
 	id := r.Header.Get(headerSessionID)
 	s, err := m.loadFrom(r, r.Header["Cookie"], false)
