@@ -810,3 +810,15 @@ func mustDeviceKey(t *testing.T, d *dbscDevice) string {
 	}
 	return k
 }
+
+func TestDBSCEndpointsArePostOnly(t *testing.T) {
+	ds := newDBSCServer(t, DeviceBinding{})
+	b := ds.browser(t)
+	for _, p := range []string{ds.m.dbsc.RegistrationPath, ds.m.dbsc.RefreshPath} {
+		resp := b.do("GET", p, nil)
+		body(t, resp)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("GET %s: %d, Allow %q", p, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+}
