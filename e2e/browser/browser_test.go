@@ -56,6 +56,7 @@ func TestBrowser(t *testing.T) {
 		{"Destroy (logout with flash=off) leaves no session cookie", checkDestroy},
 		{"tampered cookie set through CDP gives a fresh session, not an error", checkTamper},
 		{"two tabs racing (the shrinking response lands last) keep the user logged in and session.1 is removed", checkRacingTabs},
+		{"log out everywhere: another browser context of the same user is logged out, this one is re-issued and stays", checkLogOutEverywhere},
 	}
 	passed := 0
 	for _, c := range checks {
@@ -488,6 +489,102 @@ func raceTabs(t *testing.T, b *browser) []string {
 	return debris
 }
 
+// checkLogOutEverywhere logs one user in from two browser contexts (two
+// separate cookie jars, as two devices) and another user from a third; the
+// first clicks "Log out everywhere else". The second context's next request
+// is refused as revoked (a fresh session), the first keeps its re-issued
+// session, the other user keeps theirs.
+func checkLogOutEverywhere(t *testing.T, b *browser) {
+	b.clearCookies()
+	const user, other = "eve", "mallory"
+	phone := b.newContext()
+	third := b.newContext()
+
+	for _, x := range []struct {
+		b    *browser
+		user string
+	}{{b, user}, {phone, user}, {third, other}} {
+		x.b.navigate("/login")
+		x.b.setValue("#user-input", x.user)
+		x.b.submit("#login")
+		if rep := x.b.api(); rep.Subject != x.user {
+			t.Fatalf("after logging in as %s: subject %q", x.user, rep.Subject)
+		}
+	}
+	phoneBefore := phone.api()
+	b.navigate("/")
+	b.submit("#logout-everywhere")
+	if flash := b.text(".flash"); flash != "Your other sessions are logged out." {
+		t.Fatalf("flash = %q", flash)
+	}
+	here := b.api()
+	if here.Subject != user || here.LoadError != "" {
+		t.Fatalf("this browser after the click: %+v", here)
+	}
+	phoneCookie := phone.cookieValue()
+
+	// The other device: logged out on its next request.
+	phone.navigate("/")
+	if phone.count("#user") != 0 || phone.text("#visits") != "1" {
+		t.Fatalf("the other context is still logged in (page: %q)", phone.textIfAny("body"))
+	}
+	after := phone.api()
+	if after.Subject != "" || after.ID == phoneBefore.ID || phone.cookieValue() == phoneCookie {
+		t.Fatalf("the other context after the revocation: %+v", after)
+	}
+	// This browser: still logged in, the same re-issued session, again and again.
+	for range 2 {
+		b.navigate("/")
+		if got := b.text("#user"); got != user {
+			t.Fatalf("this browser logged out: user %q", got)
+		}
+		if rep := b.api(); rep.ID != here.ID || rep.Subject != user || rep.LoadError != "" {
+			t.Fatalf("this browser's session: %+v, want id %s", rep, here.ID)
+		}
+	}
+	// Another user: untouched.
+	third.navigate("/")
+	if got := third.text("#user"); got != other {
+		t.Fatalf("the other user's browser: user %q", got)
+	}
+	t.Logf("%s in two contexts: the clicking one kept session %s (issued %s), the other (issued %s) got a fresh session %s; %s kept theirs",
+		user, here.ID, here.IssuedAt, phoneBefore.IssuedAt, after.ID, other)
+}
+
+// newContext opens a tab in a new browser context of the same browser: its
+// own cookie store, as a second device would have. It closes with the test.
+func (b *browser) newContext() *browser {
+	b.t.Helper()
+	// The first context's tab must exist first: chromedp gives a first
+	// context without one the browser's first page target, which could be
+	// the new context's.
+	if err := chromedp.Do(b.ctx); err != nil {
+		b.t.Fatal(err)
+	}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // allocates the tab
+		b.t.Fatalf("new browser context: %v", err)
+	}
+	return &browser{t: b.t, ctx: ctx, base: b.base}
+}
+
+// cookieValue returns the value of the session cookie the tab's browser
+// context holds for the page (Network.getCookies), or "".
+func (b *browser) cookieValue() string {
+	b.t.Helper()
+	cookies, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
+	if err != nil {
+		b.t.Fatalf("Network.getCookies: %v", err)
+	}
+	for _, c := range cookies.Cookies {
+		if c.Name == cookieName {
+			return c.Value
+		}
+	}
+	return ""
+}
+
 // --- the browser --------------------------------------------------------------
 
 // chromiumFlags are the browser's command-line switches, without "--".
@@ -651,6 +748,8 @@ type report struct {
 	Bytes       int                        `json:"bytes"`
 	CookieBytes map[string]int             `json:"cookie_bytes"`
 	LoadError   string                     `json:"load_error"`
+	Subject     string                     `json:"subject"`
+	IssuedAt    string                     `json:"issued_at"`
 	Values      map[string]json.RawMessage `json:"values"`
 }
 

@@ -12,10 +12,15 @@
 // /?delay=5s answers the counter five seconds late, to race two tabs by hand
 // (see the app package's home handler): the session survives the chunk its
 // other tab left behind.
+//
+// "Log out everywhere else" revokes the logged-in user's other sessions. The
+// revocation list lives in memory, or with -revocations FILE in a file that
+// the server follows (as every process of a fleet would) and writes.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -23,6 +28,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,9 +46,14 @@ func main() {
 	signed := flag.Bool("signed", false, "sign only (JWS) instead of encrypting")
 	budget := flag.Int("header-budget", 0, "Cookie header budget in bytes (0: the default, 8192)")
 	name := flag.String("name", "session", "cookie name")
+	revFile := flag.String("revocations", "", "revocation list file, followed and written by \"log out everywhere\" (default: a list in memory)")
 	flag.Parse()
 
 	keys, err := keySource(*keysFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	revocations, err := revocationSource(*revFile)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,6 +69,7 @@ func main() {
 		IdleTimeout: *idle,
 		Insecure:    *insecure,
 		Limits:      cookiesession.Limits{HeaderBudget: *budget},
+		Revocations: revocations,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -97,4 +110,70 @@ func keySource(file string) (cookiesession.KeySource, error) {
 	}
 	fmt.Fprintln(os.Stderr, "visits: no COOKIESESSION_KEYS and no -keys file: using an ephemeral key ring; sessions end when this process stops.")
 	return cookiesession.NewKeyRing(key)
+}
+
+// revocationSource returns a revocation list in memory, or one that follows
+// file and writes it (created empty when missing).
+func revocationSource(file string) (cookiesession.RevocationSource, error) {
+	if file == "" {
+		return cookiesession.NewRevocations(nil), nil
+	}
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(file, []byte(`{"revocations":[]}`+"\n"), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	rf, err := cookiesession.OpenRevocationFile(file, &cookiesession.RevocationFileOptions{
+		OnChange: func(l *cookiesession.RevocationList) { slog.Info("visits: revocation list reloaded", "list", l) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &fileRevocations{RevocationFile: rf, path: file}, nil
+}
+
+// fileRevocations is a followed revocation list file that "log out
+// everywhere" writes, as "cookiesession revoke" does: the list read afresh,
+// the entry added, the file replaced atomically (a temporary file renamed
+// over it), then reloaded at once, so that the response that asked for the
+// revocation is sealed under it.
+type fileRevocations struct {
+	*cookiesession.RevocationFile
+	path string
+	mu   sync.Mutex // one writer in this process
+}
+
+func (f *fileRevocations) Revoke(subject string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := os.ReadFile(f.path)
+	if err != nil {
+		return err
+	}
+	list, err := cookiesession.ParseRevocationList(b)
+	if err != nil {
+		return err
+	}
+	if list, err = list.Revoke(subject, at); err != nil {
+		return err
+	}
+	if b, err = list.MarshalJSON(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".revocations-*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return f.Reload()
 }

@@ -30,6 +30,7 @@ func New(sessions *cookiesession.Manager) http.Handler {
 	a.mux.HandleFunc("GET /login", a.loginForm)
 	a.mux.HandleFunc("POST /login", a.login)
 	a.mux.HandleFunc("POST /logout", a.logout)
+	a.mux.HandleFunc("POST /logout/everywhere", a.logoutEverywhere)
 	a.mux.HandleFunc("GET /cart", a.cart)
 	a.mux.HandleFunc("POST /cart", a.cartAdd)
 	a.mux.HandleFunc("POST /cart/clear", a.cartClear)
@@ -53,9 +54,10 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pages.Render(w, "home", map[string]any{
-		"Visits":  s.GetInt("visits"),
-		"User":    s.GetString("user"),
-		"Flashes": s.Flashes(),
+		"Visits":     s.GetInt("visits"),
+		"User":       s.GetString("user"),
+		"Flashes":    s.Flashes(),
+		"Everywhere": s.Subject() != "" && a.revoker() != nil,
 	})
 }
 
@@ -84,7 +86,8 @@ func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
 	pages.Render(w, "login", map[string]any{"User": a.sessions.Session(r).GetString("user")})
 }
 
-// login renews the session (new identity: defeats fixation) and stores the user.
+// login renews the session (new identity: defeats fixation) and stores the
+// user, as the session's subject too: what "log out everywhere" revokes.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	user := strings.TrimSpace(r.FormValue("user"))
 	if user == "" || len(user) > 64 {
@@ -93,6 +96,10 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s := a.sessions.Session(r)
 	s.Renew()
+	if err := s.SetSubject(user); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	s.Set("user", user)
 	s.RememberMe(r.FormValue("remember") == "on")
 	s.AddFlash("Welcome, " + user + ".")
@@ -106,6 +113,38 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	if r.FormValue("flash") != "off" {
 		s.AddFlash("You are logged out.")
 	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// A Revoker revokes a subject's sessions issued before an instant: a
+// [*cookiesession.Revocations], or a type that writes the revocation list
+// file the server follows and reloads it (examples/visits does).
+type Revoker interface {
+	Revoke(subject string, at time.Time) error
+}
+
+// revoker returns the Manager's revocation source when it can revoke.
+func (a *app) revoker() Revoker {
+	r, _ := a.sessions.Config().Revocations.(Revoker)
+	return r
+}
+
+// logoutEverywhere logs the user out of every other browser: it revokes the
+// sessions of their subject issued until now, then renews this one, which
+// the Manager issues at the revocation's not-before so that it survives it.
+func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	s := a.sessions.Session(r)
+	revoker := a.revoker()
+	if s.Subject() == "" || revoker == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	if err := revoker.Revoke(s.Subject(), a.sessions.Config().Now()); err != nil {
+		http.Error(w, "revocation not recorded: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.Renew()
+	s.AddFlash("Your other sessions are logged out.")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -172,6 +211,7 @@ type sessionReport struct {
 	Bytes        int                        `json:"bytes"`
 	CookieBytes  map[string]int             `json:"cookie_bytes"`
 	Compressed   bool                       `json:"compressed"`
+	Subject      string                     `json:"subject,omitempty"`
 	LoadError    string                     `json:"load_error,omitempty"`
 	Values       map[string]json.RawMessage `json:"values"`
 }
@@ -192,6 +232,7 @@ func (a *app) report(r *http.Request) sessionReport {
 			*t.dst = t.t.UTC().Format(time.RFC3339)
 		}
 	}
+	rep.Subject = s.Subject()
 	if err := s.LoadError(); err != nil {
 		rep.LoadError = err.Error()
 	}

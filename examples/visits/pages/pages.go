@@ -31,7 +31,8 @@ pre{background:#f4f4f4;padding:1rem;overflow:auto}td{padding:.1rem .8rem}</style
 {{define "home"}}{{template "top"}}{{template "flashes" .Flashes}}
 <h1>You have visited <span id="visits">{{.Visits}}</span> time{{if ne .Visits 1}}s{{end}}.</h1>
 {{if .User}}<p>Logged in as <b id="user">{{.User}}</b>.</p>
-<form method="post" action="/logout"><button id="logout">Log out</button></form>{{else}}<p>Not logged in.</p>{{end}}
+<form method="post" action="/logout"><button id="logout">Log out</button></form>{{if .Everywhere}}
+<form method="post" action="/logout/everywhere"><button id="logout-everywhere">Log out everywhere else</button></form>{{end}}{{else}}<p>Not logged in.</p>{{end}}
 </body></html>{{end}}
 {{define "login"}}{{template "top"}}<h1>Log in</h1>
 <form method="post" action="/login"><label>User <input name="user" id="user-input" required maxlength="64"></label>
@@ -49,6 +50,7 @@ pre{background:#f4f4f4;padding:1rem;overflow:auto}td{padding:.1rem .8rem}</style
 <table>
 <tr><td>Session id</td><td id="sid">{{.ID}}{{if .New}} (new, not issued yet){{end}}</td></tr>
 <tr><td>Key id</td><td id="kid">{{.KeyID}}{{if .KeyID}}{{if .Primary}} (primary){{else}} (old key: re-sealed on this response){{end}}{{end}}</td></tr>
+<tr><td>Subject</td><td id="subject">{{.Subject}}</td></tr>
 <tr><td>Issued at</td><td>{{.IssuedAt}}</td></tr>
 <tr><td>Last activity</td><td>{{.LastActivity}}</td></tr>
 <tr><td>Expires at</td><td>{{.ExpiresAt}}</td></tr>
