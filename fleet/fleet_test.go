@@ -81,6 +81,21 @@ package fleet
 // Processes whose clocks are 3 s off either way share sessions with a 5 s
 // ClockSkew allowance; 9 s off, their cookies are refused as issued (or last
 // active) in the future, and the client gets a fresh session.
+//
+// # TestRevocation: one user's sessions revoked across the fleet
+//
+// Three processes follow ONE revocation list file (a ConfigMap every pod
+// mounts), re-read at most every 200ms on a request, besides their ring
+// files. Six sessions of one user (six devices) and eighteen other users log
+// in (the node's /login sets the session's subject) and move round the
+// fleet. Then the file is rewritten once, atomically, revoking that user at
+// now. A probe sends the user's cookie to every process without changing it
+// until each refuses it ("session revoked"); how long each took is printed,
+// and the slowest must stay within the reload interval (plus a second of
+// slack for a loaded machine). Meanwhile and after, the other users keep
+// moving and keep their sessions. Each of the six devices is then refused on
+// its next request, on whichever process, with a fresh session (200, never
+// a 5xx), and the user logging in again afterwards is kept everywhere.
 
 import (
 	"flag"
@@ -128,5 +143,6 @@ func TestRotationDrill(t *testing.T)      { skipUnlessEnabled(t); rotationDrill(
 func TestLoadDuringRotation(t *testing.T) { skipUnlessEnabled(t); loadDuringRotation(t) }
 func TestKillRestart(t *testing.T)        { skipUnlessEnabled(t); killRestart(t) }
 func TestClockSkew(t *testing.T)          { skipUnlessEnabled(t); clockSkew(t) }
+func TestRevocation(t *testing.T)         { skipUnlessEnabled(t); revocationPhase(t) }
 
 func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }

@@ -54,6 +54,7 @@ type nodeOpts struct {
 	lifetime time.Duration
 	skew     time.Duration // 0: the library's default
 	offset   time.Duration // clock offset of this process
+	revFile  string        // revocation list file the process follows; "" for none
 }
 
 // A node is one server process and its own ring file.
@@ -111,6 +112,9 @@ func (n *node) start(addr string) {
 		"-interval", keyFileInterval.String(), "-lifetime", n.opts.lifetime.String(),
 		"-skew", n.opts.skew.String(), "-clock-offset", n.opts.offset.String(),
 		"-die-after", "6m",
+	}
+	if n.opts.revFile != "" {
+		args = append(args, "-revocations", n.opts.revFile)
 	}
 	cmd := exec.Command(nodeBin, args...)
 	buf := new(syncBuffer)
@@ -300,6 +304,7 @@ type report struct {
 	KeyID     string `json:"kid"`
 	Primary   bool   `json:"primary"`
 	IssuedAt  string `json:"issued_at"`
+	Subject   string `json:"subject"`
 	LoadError string `json:"load_error"`
 }
 

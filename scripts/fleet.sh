@@ -2,7 +2,8 @@
 # Runs the fleet drill (the nested module fleet/, see fleet/fleet_test.go):
 # real processes of fleet/cmd/node on 127.0.0.1, each following its own key
 # ring file, rotate keys while cookie-jar clients move between them, under wrk,
-# through a SIGKILL and restart, and with clocks that disagree. It prints one
+# through a SIGKILL and restart, with clocks that disagree, and with one user's
+# sessions revoked through a revocation list file they all follow. It prints one
 # `fleet phase=…` line per phase and `fleet load stage=…` lines with wrk's
 # requests per second, and fails non-zero on any failed assertion.
 #
@@ -59,4 +60,4 @@ fi
 if grep -qE -- '--- SKIP' "$log"; then
 	die "a test of the drill was skipped; see ${log#"$root"/}"
 fi
-echo "PASS: fleet: drill, load, kill/restart and clock skew in ${took}s"
+echo "PASS: fleet: drill, load, kill/restart, clock skew and revocation in ${took}s"

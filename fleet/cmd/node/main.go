@@ -8,7 +8,8 @@
 // It listens on loopback only and writes "listening ADDR" to stderr once it
 // accepts connections. Endpoints:
 //
-//	GET /            counts a visit: {"node","id","new","visits","kid","primary","issued_at","load_error"}
+//	GET /            counts a visit: {"node","id","new","visits","kid","primary","issued_at","subject","load_error"}
+//	GET /login?user=U  renews the session, sets its subject to U, counts a visit
 //	GET /api/session the session as the request sent it, without changing it
 //	GET /api/ring    the key ring in force: {"node","primary","ids"}
 //	GET /healthz     "ok", without touching the session
@@ -46,6 +47,7 @@ func main() {
 	insecure := flag.Bool("insecure", false, "omit the Secure attribute, for plain-HTTP clients")
 	name := flag.String("name", "node", "this node's name in responses")
 	dieAfter := flag.Duration("die-after", 0, "exit after this long (0: never), a safety net for drills")
+	revFile := flag.String("revocations", "", "revocation list file, followed as it changes, re-read at most every -interval (default: none)")
 	flag.Parse()
 	log.SetPrefix(*name + " ")
 
@@ -69,6 +71,16 @@ func main() {
 		Lifetime: *lifetime,
 		Insecure: *insecure,
 		Limits:   cookiesession.Limits{ClockSkew: *skew},
+	}
+	if *revFile != "" {
+		revs, err := cookiesession.OpenRevocationFile(*revFile, &cookiesession.RevocationFileOptions{
+			Interval: *interval,
+			OnChange: func(l *cookiesession.RevocationList) { slog.Info("fleet node: revocation list reloaded", "list", l) },
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		cfg.Revocations = revs
 	}
 	if *offset != 0 {
 		off := *offset
@@ -115,6 +127,7 @@ type report struct {
 	KeyID     string                     `json:"kid"`
 	Primary   bool                       `json:"primary"`
 	IssuedAt  string                     `json:"issued_at"`
+	Subject   string                     `json:"subject,omitempty"`
 	LoadError string                     `json:"load_error"`
 	Values    map[string]json.RawMessage `json:"values,omitempty"`
 }
@@ -130,7 +143,7 @@ func routes(node string, sessions *cookiesession.Manager, keys cookiesession.Key
 		return rep
 	}
 	finish := func(rep *report, s *cookiesession.Session) {
-		rep.ID, rep.Visits = s.ID(), s.GetInt("visits")
+		rep.ID, rep.Visits, rep.Subject = s.ID(), s.GetInt("visits"), s.Subject()
 		if t := s.IssuedAt(); !t.IsZero() {
 			rep.IssuedAt = t.UTC().Format(time.RFC3339)
 		}
@@ -140,6 +153,22 @@ func routes(node string, sessions *cookiesession.Manager, keys cookiesession.Key
 		rep := describe(s) // as loaded, before the visit is counted
 		s.Set("visits", s.GetInt("visits")+1)
 		if err := s.Save(); err != nil { // seal now, so a new session has its id
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		finish(&rep, s)
+		writeJSON(w, rep)
+	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.Session(r)
+		rep := describe(s)
+		s.Renew()
+		if err := s.SetSubject(r.URL.Query().Get("user")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.Set("visits", s.GetInt("visits")+1)
+		if err := s.Save(); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
