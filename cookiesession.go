@@ -236,8 +236,8 @@ type Config struct {
 	Revocations RevocationSource
 
 	// Validate, when set, is called for every request whose cookie opened
-	// (and was not revoked), after it opened and before the handler sees the
-	// session, for what a revocation list cannot express: a "sessions valid
+	// (and was not revoked) or whose session was imported, before the
+	// handler sees the session, for what a revocation list cannot express: a "sessions valid
 	// after" column the application caches per user, an account disabled.
 	// A non-nil error refuses the session as a revocation does: ErrorLog
 	// receives a [*RevokedError] matching ErrRevoked and the error returned,
