@@ -138,7 +138,8 @@ other_salt = signing.dumps(LOGGED_IN, compress=True)
 case("signing.dumps with its default salt", other_salt, None, 60, "invalid")
 
 sha1 = signing.TimestampSigner(key=SECRET, salt=SALT, algorithm="sha1").sign_object(LOGGED_IN, compress=True)
-case("legacy SHA-1 signature", sha1, LOGGED_IN, 60, "ok", legacy_sha1=True)
+case("legacy SHA-1 signature", sha1, LOGGED_IN, 60, "ok", legacy_sha1=True,
+     note="with LegacySHA1, as Django 3.1 and 3.2 accept it; Django 4.0 and later refuse it")
 case("legacy SHA-1 signature, not accepted", sha1, None, 60, "invalid",
      note="Django 3.1 and 3.2 accept SHA-1 signatures; 4.0 and later refuse them, as the importer does by default")
 
