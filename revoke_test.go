@@ -378,7 +378,7 @@ func e2eServe(h http.Handler, path, cookie string) *httptest.ResponseRecorder {
 	return rec
 }
 
-func mustLines(t *testing.T, m *Manager, s *Session) []string {
+func mustLines(t testing.TB, m *Manager, s *Session) []string {
 	t.Helper()
 	lines, err := m.SetCookies(s)
 	if err != nil || len(lines) == 0 {
@@ -745,5 +745,65 @@ func TestImportedSubject(t *testing.T) {
 	var ie *ImportError
 	if !errors.Is(err, ErrRevoked) || !errors.As(err, &ie) || s.Subject() != "" || s.Len() != 0 {
 		t.Fatalf("import of a revoked subject: %v, subject %q", err, s.Subject())
+	}
+}
+
+// BenchmarkRevocation measures what a revocation list costs a request whose
+// session has a subject (the one case that looks it up): the read-modify
+// request of BenchmarkMiddleware, for a session with a subject, with
+//
+//	none     no Config.Revocations
+//	file     a followed file of 50,000 other subjects (its interval not
+//	         due: the lookup, not the re-read)
+//
+// and the lookup alone (lookup-file), the check an opened payload goes
+// through.
+func BenchmarkRevocation(b *testing.B) {
+	var entries []string
+	for i := range 50_000 {
+		entries = append(entries, fmt.Sprintf("user-%08d", i), "2026-03-01T10:00:00Z")
+	}
+	path := filepath.Join(b.TempDir(), "revoked.json")
+	revWrite(b, path, revListJSON(entries...))
+	rf, err := OpenRevocationFile(path, &RevocationFileOptions{Interval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		src  RevocationSource
+	}{{"none", nil}, {"file", rf}} {
+		m, _, lg := e2eManager(b, Config{Revocations: c.src, Now: time.Now})
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := m.Session(r)
+			s.Set("n", s.GetInt("n")+1)
+		}))
+		s, _ := m.LoadHeader()
+		s.SetSubject("user-42")
+		s.Set("user", "alice")
+		s.Set("n", 1)
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Cookie", e2eCookieHeader(b, mustLines(b, m, s)))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+		if errs := lg.take(); len(errs) != 0 {
+			b.Fatalf("ErrorLog: %v", errs)
+		}
+		if c.src == nil {
+			continue
+		}
+		p := &Payload{Subject: "user-42", IssuedAt: time.Now()}
+		b.Run("lookup-"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if m.checkRevoked(p) != nil {
+					b.Fatal("revoked")
+				}
+			}
+		})
 	}
 }
