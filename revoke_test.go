@@ -807,3 +807,30 @@ func BenchmarkRevocation(b *testing.B) {
 		})
 	}
 }
+
+// TestRevokedNotReimported: a request whose current cookie is revoked is
+// not given the session of an importer's cookie instead (an earlier
+// configuration's cookie the client kept): the refusal stands.
+func TestRevokedNotReimported(t *testing.T) {
+	old := fxCodec(t, CodecConfig{Name: "old", Keys: e2eRing(t, "A")})
+	revs := NewRevocations(nil)
+	m, _, _ := e2eManager(t, Config{Importers: []Importer{old}, Revocations: revs})
+	p := &Payload{ID: "b2xk", IssuedAt: e2eStart.Add(-time.Hour), LastActivity: e2eStart.Add(-time.Hour),
+		Expiry: e2eStart.Add(time.Hour), Values: fxValues(t, map[string]any{"k": 1})}
+	oldCookie := "old=" + fxSeal(t, old, p)
+	s, _ := m.LoadHeader()
+	s.SetSubject("ned")
+	s.Set("k", 2)
+	current := e2eCookieHeader(t, mustLines(t, m, s))
+	if err := revs.Revoke("ned", e2eStart.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.LoadHeader(current + "; " + oldCookie)
+	if !errors.Is(err, ErrRevoked) || got.Len() != 0 || got.ImportedFrom() != "" {
+		t.Fatalf("revoked current cookie beside an importable one: %v, %d values, imported %q", err, got.Len(), got.ImportedFrom())
+	}
+	// Without the revoked cookie the import goes ahead.
+	if got, err := m.LoadHeader(oldCookie); err != nil || got.GetInt("k") != 1 {
+		t.Fatalf("import alone: %v, k=%d", err, got.GetInt("k"))
+	}
+}
