@@ -293,3 +293,31 @@ func ExampleRevocations() {
 	// refused: true
 	// subject "", name ""
 }
+
+// Validate refuses what a revocation list cannot express, here an account
+// disabled since the session was issued: the request gets a fresh session,
+// as for a revocation.
+func ExampleConfig_validate() {
+	errDisabled := errors.New("account disabled")
+	disabled := map[string]bool{"user-7": true} // the application's own cache
+	sessions, _ := cookiesession.New(cookiesession.Config{
+		Keys: exampleRing,
+		Validate: func(r *http.Request, s *cookiesession.Session) error {
+			if disabled[s.Subject()] {
+				return errDisabled
+			}
+			return nil
+		},
+	})
+	for _, user := range []string{"user-42", "user-7"} {
+		s, _ := sessions.LoadHeader()
+		s.SetSubject(user)
+		lines, _ := sessions.SetCookies(s)
+		s, err := sessions.LoadHeader(strings.Split(lines[0], ";")[0])
+		fmt.Printf("%s: subject %q, revoked %v, disabled %v\n", user, s.Subject(),
+			errors.Is(err, cookiesession.ErrRevoked), errors.Is(err, errDisabled))
+	}
+	// Output:
+	// user-42: subject "user-42", revoked false, disabled false
+	// user-7: subject "", revoked true, disabled true
+}
