@@ -38,8 +38,9 @@ they are). Other cookies in the header are ignored. Print JSON:
   compressed     whether the payload was DEFLATE-compressed
 
 A cookie that does not open (tampered, malformed, sealed for another name,
-purpose or mode, unknown key, expired, absent) exits 1 with the reason on
-stderr and nothing on stdout. Pass the --lifetime, --idle-timeout,
+purpose or mode, unknown key, expired, absent, or with --revocations FILE
+revoked by that revocation list) exits 1 with the reason on stderr and
+nothing on stdout. Pass the --lifetime, --idle-timeout,
 --purpose and --signed the application uses, so the checks match.`,
 	run: runOpen,
 }
@@ -67,6 +68,7 @@ func runOpen(e *env, args []string) error {
 	var now time.Time
 	cf.register(fs, withCompress|withTime|withLimits|withOpen)
 	fs.Var(timeValue{&now}, "now", "check the session's times against `TIME` (RFC 3339) instead of now")
+	revocations := fs.String("revocations", "", "refuse a session whose subject the revocation list `FILE` revokes, as the Manager would")
 	headers, err := e.parse(fs, args, -1)
 	if err != nil {
 		return err
@@ -74,6 +76,12 @@ func runOpen(e *env, args []string) error {
 	codec, err := cf.codec(e)
 	if err != nil {
 		return err
+	}
+	var list *cs.RevocationList
+	if *revocations != "" {
+		if list, err = readList(*revocations, false); err != nil {
+			return err
+		}
 	}
 	if headers, err = e.cookieHeaders(headers); err != nil {
 		return err
@@ -84,6 +92,11 @@ func runOpen(e *env, args []string) error {
 	}
 	if err != nil {
 		return failf("%s", libError(err))
+	}
+	if list != nil && p.Subject != "" {
+		if nb, ok := list.NotBefore(p.Subject); ok && p.IssuedAt.Before(nb) {
+			return failf("%s", libError(&cs.RevokedError{Subject: p.Subject, IssuedAt: p.IssuedAt, NotBefore: nb}))
+		}
 	}
 	return e.printJSON(reportOf(p, info, cf.signed))
 }

@@ -169,3 +169,30 @@ func TestSealSubject(t *testing.T) {
 	}
 	fails(t, exitUsage, "bad --subject", nil, `{}`, "seal", "--name", "s", "--keys", keys, "--subject", "a\xffb")
 }
+
+// TestOpenRevocations: open --revocations refuses, exit 1, a session the list
+// revokes, as a Manager following that list would, and opens the others.
+func TestOpenRevocations(t *testing.T) {
+	dir := t.TempDir()
+	keys := keygen(t, dir, "k1")
+	list := filepath.Join(dir, "revoked.json")
+	seal := func(subject, at string) string {
+		return ok(t, nil, `{"a":1}`, "seal", "--name", "s", "--keys", keys, "--subject", subject, "--now", at)
+	}
+	before := seal("user-1", "2026-03-01T10:00:00Z")
+	after := seal("user-1", "2026-03-01T10:00:01Z")
+	other := seal("user-2", "2026-03-01T10:00:00Z")
+	ok(t, nil, "", "revoke", "--list", list, "--subject", "user-1", "--at", "2026-03-01T10:00:00.5Z")
+	open := []string{"open", "--name", "s", "--keys", keys, "--now", "2026-03-01T11:00:00Z", "--revocations", list}
+	fails(t, exitFail, `session revoked: subject "user-1" issued 2026-03-01T10:00:00Z, before its not-before 2026-03-01T10:00:01Z`, nil, before, open...)
+	if o := decodeOpened(t, ok(t, nil, after, open...)); o.Subject != "user-1" {
+		t.Errorf("issued at the not-before: %+v", o)
+	}
+	if o := decodeOpened(t, ok(t, nil, other, open...)); o.Subject != "user-2" {
+		t.Errorf("another subject: %+v", o)
+	}
+	// Without --revocations the revoked session opens.
+	decodeOpened(t, ok(t, nil, before, open[:len(open)-2]...))
+	os.WriteFile(list, []byte(`{"revocations":[{"subject":"user-1"}]}`), 0o644)
+	fails(t, exitUsage, "want \"subject\" and \"not_before\"", nil, before, open...)
+}
