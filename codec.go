@@ -96,6 +96,15 @@ type CodecConfig struct {
 	// out. The default value is DefaultLifetime (24h); at most MaxLifetime.
 	Lifetime time.Duration
 
+	// RememberLifetime is the absolute lifetime, from issued-at, of a session
+	// whose payload chose remember-me ("rm":true, see [Session.RememberMe]):
+	// "keep me signed in for 30 days" next to a short Lifetime. Opening
+	// enforces it from the sealed claim as it enforces Lifetime, so a client
+	// cannot move its session from one to the other. IdleTimeout still
+	// applies to such sessions. The default value is Lifetime; at most
+	// MaxLifetime.
+	RememberLifetime time.Duration
+
 	// IdleTimeout, when positive, ends a session that saw no activity for
 	// that long, counted from its last-activity claim. The default value is 0:
 	// no idle timeout.
@@ -169,6 +178,12 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 		cfg.Lifetime = DefaultLifetime
 	case cfg.Lifetime < time.Second || cfg.Lifetime > MaxLifetime:
 		return nil, configErrorf("Lifetime %v is outside 1s..%v", cfg.Lifetime, MaxLifetime)
+	}
+	switch {
+	case cfg.RememberLifetime == 0:
+		cfg.RememberLifetime = cfg.Lifetime
+	case cfg.RememberLifetime < time.Second || cfg.RememberLifetime > MaxLifetime:
+		return nil, configErrorf("RememberLifetime %v is outside 1s..%v", cfg.RememberLifetime, MaxLifetime)
 	}
 	if cfg.IdleTimeout < 0 || cfg.IdleTimeout > cfg.Lifetime {
 		return nil, configErrorf("IdleTimeout %v is outside 0..Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
@@ -631,7 +646,7 @@ func (c *Codec) checkTime(p *Payload, now time.Time) error {
 		return expiredf("issued before the not-before instant")
 	case t >= exp:
 		return expiredf("expired %ds ago", t-exp)
-	case t >= iat+int64(c.cfg.Lifetime/time.Second):
+	case t >= iat+int64(c.lifetime(p.RememberMe)/time.Second):
 		return expiredf("past the absolute lifetime")
 	case c.cfg.IdleTimeout > 0 && t >= lat+int64(c.cfg.IdleTimeout/time.Second):
 		return expiredf("idle for %ds", t-lat)
@@ -652,15 +667,31 @@ func ceilUnix(t time.Time) int64 {
 }
 
 // Expiry returns the expiry claim for a session issued at iat and last active
-// at lat: the sooner of iat + Lifetime and lat + IdleTimeout (when set).
+// at lat that did not choose remember-me: the sooner of iat + Lifetime and
+// lat + IdleTimeout (when set). [Codec.ExpiryOf] covers every session.
 func (c *Codec) Expiry(iat, lat time.Time) time.Time {
-	exp := iat.Add(c.cfg.Lifetime)
+	return c.ExpiryOf(iat, lat, RememberDefault)
+}
+
+// ExpiryOf is Expiry for a session whose remember-me choice is rm: its
+// absolute lifetime is RememberLifetime when rm is RememberYes, else Lifetime.
+func (c *Codec) ExpiryOf(iat, lat time.Time, rm RememberMe) time.Time {
+	exp := iat.Add(c.lifetime(rm))
 	if c.cfg.IdleTimeout > 0 {
 		if idle := lat.Add(c.cfg.IdleTimeout); idle.Before(exp) {
 			exp = idle
 		}
 	}
 	return exp.Truncate(time.Second)
+}
+
+// lifetime returns the absolute lifetime of a session whose remember-me
+// choice is rm.
+func (c *Codec) lifetime(rm RememberMe) time.Duration {
+	if rm == RememberYes {
+		return c.cfg.RememberLifetime
+	}
+	return c.cfg.Lifetime
 }
 
 // Encode seals p and splits the result into cookies. attrLen is the length of

@@ -1093,6 +1093,8 @@ func TestConfigErrors(t *testing.T) {
 		"skew-high":        {Name: "s", Keys: ring, Limits: Limits{ClockSkew: time.Hour}},
 		"lifetime-short":   {Name: "s", Keys: ring, Lifetime: time.Millisecond},
 		"lifetime-long":    {Name: "s", Keys: ring, Lifetime: MaxLifetime + time.Second},
+		"remember-long":    {Name: "s", Keys: ring, RememberLifetime: MaxLifetime + time.Second},
+		"remember-short":   {Name: "s", Keys: ring, RememberLifetime: time.Millisecond},
 		"idle-over-life":   {Name: "s", Keys: ring, Lifetime: time.Hour, IdleTimeout: 2 * time.Hour},
 		"idle-negative":    {Name: "s", Keys: ring, IdleTimeout: -time.Second},
 		"idle-sub-second":  {Name: "s", Keys: ring, IdleTimeout: time.Millisecond},

@@ -154,6 +154,14 @@ type Config struct {
 	// (Django's SESSION_COOKIE_AGE). The default value is 24 hours.
 	Lifetime time.Duration
 
+	// RememberLifetime is the absolute lifetime of a session that chose
+	// [Session.RememberMe](true): "keep me signed in for 30 days" next to a
+	// short Lifetime (Django's set_expiry). The choice is sealed in the
+	// cookie and the lifetime enforced from it when the cookie is opened, as
+	// Lifetime is; IdleTimeout still applies. The default value is Lifetime;
+	// at most MaxLifetime (400 days).
+	RememberLifetime time.Duration
+
 	// IdleTimeout, when positive, ends a session with no activity for that
 	// long. The default value is 0: no idle timeout.
 	IdleTimeout time.Duration
@@ -344,21 +352,22 @@ func New(cfg Config) (*Manager, error) {
 		cfg.TouchInterval = cfg.IdleTimeout / 10
 	}
 	codec, err := NewCodec(CodecConfig{
-		Name:        cfg.Name,
-		Purpose:     cfg.Purpose,
-		Keys:        cfg.Keys,
-		Mode:        cfg.Mode,
-		Compress:    cfg.Compress,
-		Limits:      cfg.Limits,
-		Lifetime:    cfg.Lifetime,
-		IdleTimeout: cfg.IdleTimeout,
-		NotBefore:   cfg.NotBefore,
+		Name:             cfg.Name,
+		Purpose:          cfg.Purpose,
+		Keys:             cfg.Keys,
+		Mode:             cfg.Mode,
+		Compress:         cfg.Compress,
+		Limits:           cfg.Limits,
+		Lifetime:         cfg.Lifetime,
+		RememberLifetime: cfg.RememberLifetime,
+		IdleTimeout:      cfg.IdleTimeout,
+		NotBefore:        cfg.NotBefore,
 	})
 	if err != nil {
 		return nil, err
 	}
 	cc := codec.Config()
-	cfg.Purpose, cfg.Limits, cfg.Lifetime = cc.Purpose, cc.Limits, cc.Lifetime
+	cfg.Purpose, cfg.Limits, cfg.Lifetime, cfg.RememberLifetime = cc.Purpose, cc.Limits, cc.Lifetime, cc.RememberLifetime
 
 	m := &Manager{cfg: cfg, codec: codec}
 	var b strings.Builder
@@ -613,7 +622,7 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	if lat.Before(iat) {
 		lat = iat
 	}
-	exp := m.codec.Expiry(iat, lat)
+	exp := m.codec.ExpiryOf(iat, lat, s.st.remember)
 	if exp.Unix() <= lat.Unix() {
 		// The lifetime ran out between load and save: nothing could open
 		// a new cookie, so the client's is expired instead.

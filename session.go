@@ -397,7 +397,9 @@ func (s *Session) Destroy() {
 // RememberMe chooses, for this session only, a persistent cookie (true: it
 // carries Max-Age and survives closing the browser) or a browser-session
 // cookie (false), overriding Config.BrowserSession. The choice is sealed in
-// the cookie and kept by later requests.
+// the cookie and kept by later requests. A session that chose true lives
+// Config.RememberLifetime from its issue instead of Lifetime: at login, call
+// Renew and then RememberMe(true) for "keep me signed in".
 func (s *Session) RememberMe(remember bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -103,6 +103,7 @@ type codecFlags struct {
 	signed    bool
 	compress  bool
 	lifetime  time.Duration
+	remember  time.Duration
 	idle      time.Duration
 	budget    int
 	maxChunks int
@@ -125,6 +126,7 @@ func (cf *codecFlags) register(fs *flag.FlagSet, set int) {
 	if set&withTime != 0 {
 		cf.lifetime = cs.DefaultLifetime
 		fs.Var(durationValue{&cf.lifetime}, "lifetime", "absolute session `DURATION` from issued-at, at most 400d")
+		fs.Var(durationValue{&cf.remember}, "remember-lifetime", "absolute `DURATION` of remember-me sessions, at most 400d (default: --lifetime)")
 		fs.Var(durationValue{&cf.idle}, "idle-timeout", "end the session after `DURATION` without activity (default: none)")
 	}
 	if set&withLimits != 0 {
@@ -146,6 +148,9 @@ func (cf *codecFlags) check() error {
 	if cf.set&withTime != 0 {
 		if cf.lifetime < time.Second || cf.lifetime > cs.MaxLifetime {
 			return usagef("bad --lifetime %s: must be between 1s and %s", formatDuration(cf.lifetime), formatDuration(cs.MaxLifetime))
+		}
+		if cf.remember != 0 && (cf.remember < time.Second || cf.remember > cs.MaxLifetime) {
+			return usagef("bad --remember-lifetime %s: must be between 1s and %s", formatDuration(cf.remember), formatDuration(cs.MaxLifetime))
 		}
 		if cf.idle != 0 && (cf.idle < time.Second || cf.idle > cf.lifetime) {
 			return usagef("bad --idle-timeout %s: must be between 1s and the lifetime (%s)", formatDuration(cf.idle), formatDuration(cf.lifetime))
@@ -178,13 +183,14 @@ func (cf *codecFlags) codec(e *env) (*cs.Codec, error) {
 		return nil, err
 	}
 	cfg := cs.CodecConfig{
-		Name:        cf.name,
-		Purpose:     cf.purpose,
-		Keys:        ring,
-		Compress:    cf.compress,
-		Lifetime:    cf.lifetime,
-		IdleTimeout: cf.idle,
-		NotBefore:   cf.notBefore,
+		Name:             cf.name,
+		Purpose:          cf.purpose,
+		Keys:             ring,
+		Compress:         cf.compress,
+		Lifetime:         cf.lifetime,
+		RememberLifetime: cf.remember,
+		IdleTimeout:      cf.idle,
+		NotBefore:        cf.notBefore,
 		Limits: cs.Limits{
 			HeaderBudget: cf.budget,
 			MaxChunks:    cf.maxChunks,

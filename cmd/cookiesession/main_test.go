@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	cs "github.com/cookiesession/cookiesession"
 )
 
 // result is what one in-process run of the tool produced.
@@ -678,4 +680,34 @@ func TestOpenDeviceBound(t *testing.T) {
 		d.JWK["x"] != want[2] || d.JWK["y"] != want[3] {
 		t.Fatalf("device_key %+v, want the vector's %s", d, fields["device-key"])
 	}
+}
+
+// TestRememberLifetime: open enforces --remember-lifetime on a session that
+// chose remember-me, and --lifetime on the others.
+func TestRememberLifetime(t *testing.T) {
+	keys := keygen(t, t.TempDir(), "k1")
+	data, err := os.ReadFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cs.ParseKeyRing(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := cs.NewCodec(cs.CodecConfig{Name: "sess", Keys: ring, Lifetime: time.Hour, RememberLifetime: 720 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iat, _ := time.Parse(time.RFC3339, t0)
+	sealed, err := codec.Seal(&cs.Payload{ID: "rm", IssuedAt: iat, LastActivity: iat,
+		Expiry: codec.ExpiryOf(iat, iat, cs.RememberYes), RememberMe: cs.RememberYes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := "sess=" + sealed
+	day2 := "2026-03-03T10:00:00Z"
+	fails(t, exitFail, "past the absolute lifetime", nil, cookie, "open", "--name", "sess", "--keys", keys, "--lifetime", "1h", "--now", day2)
+	ok(t, nil, cookie, "open", "--name", "sess", "--keys", keys, "--lifetime", "1h", "--remember-lifetime", "30d", "--now", day2)
+	fails(t, exitFail, "session expired", nil, cookie, "open", "--name", "sess", "--keys", keys, "--lifetime", "1h", "--remember-lifetime", "30d", "--now", "2026-03-31T10:00:00Z")
+	fails(t, exitUsage, "bad --remember-lifetime 401d", nil, cookie, "open", "--name", "sess", "--keys", keys, "--remember-lifetime", "401d")
 }

@@ -40,7 +40,7 @@ they are). Other cookies in the header are ignored. Print JSON:
 A cookie that does not open (tampered, malformed, sealed for another name,
 purpose or mode, unknown key, expired, absent, or with --revocations FILE
 revoked by that revocation list) exits 1 with the reason on stderr and
-nothing on stdout. Pass the --lifetime, --idle-timeout,
+nothing on stdout. Pass the --lifetime, --remember-lifetime, --idle-timeout,
 --purpose and --signed the application uses, so the checks match.`,
 	run: runOpen,
 }
