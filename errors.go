@@ -47,6 +47,12 @@ var (
 	// challenge expired or made for another session.
 	ErrDeviceProof = errors.New("cookiesession: device proof refused")
 
+	// ErrNoSession reports, from [Manager.SessionFrom], a context that did
+	// not come from a request served through that Manager's Handler: wrap
+	// the handler with [Manager.Handler], pass the request's context (or one
+	// derived from it) down, or use [Manager.Load] outside the middleware.
+	ErrNoSession = errors.New("cookiesession: no session in this context: it did not come from a request served through this Manager's Handler (wrap the handler with Manager.Handler, or use Manager.Load)")
+
 	// ErrConfig reports a configuration mistake found at construction: a bad
 	// key, a contradictory cookie attribute, a limit out of range.
 	ErrConfig = errors.New("cookiesession: bad configuration")

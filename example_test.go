@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -320,4 +321,33 @@ func ExampleConfig_validate() {
 	// Output:
 	// user-42: subject "user-42", revoked false, disabled false
 	// user-7: subject "", revoked true, disabled true
+}
+
+// Code below the handler has a context, not a request: SessionFrom reaches
+// the request's session from it, or from any context derived from it.
+func ExampleManager_SessionFrom() {
+	sessions, err := cookiesession.New(cookiesession.Config{Keys: exampleRing})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A service function: it only has ctx.
+	greeting := func(ctx context.Context) string {
+		s, err := sessions.SessionFrom(ctx)
+		if err != nil {
+			return "hello, stranger" // ErrNoSession: ctx did not come through sessions.Handler
+		}
+		return "hello, " + s.GetString("user")
+	}
+	handler := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sessions.Session(r).Set("user", "ada")
+		fmt.Fprintln(w, greeting(r.Context()))
+	}))
+
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	fmt.Print(rec.Body.String())
+	fmt.Println(greeting(context.Background()))
+	// Output:
+	// hello, ada
+	// hello, stranger
 }

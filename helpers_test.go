@@ -262,7 +262,7 @@ func fxNoSecrets(t testing.TB, what, text string, extra ...[]byte) {
 	}
 }
 
-var fxSentinels = []error{ErrNoCookie, ErrInvalid, ErrExpired, ErrTooLarge, ErrConfig}
+var fxSentinels = []error{ErrNoCookie, ErrInvalid, ErrExpired, ErrTooLarge, ErrConfig, ErrNoSession}
 
 // fxCheckErr asserts err matches want exactly (and no other sentinel), and
 // that its text never names go-jose nor contains key material. want nil

@@ -54,14 +54,33 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 
 // Session returns the session of a request served through [Manager.Handler],
 // loading it on the first call. It panics when r did not come through this
-// manager's Handler: a wiring mistake. Use [Manager.Load] outside the
-// middleware.
+// manager's Handler: a wiring mistake, whose panic message names the fix. Use
+// [Manager.Load] outside the middleware.
 func (m *Manager) Session(r *http.Request) *Session {
 	rs, ok := r.Context().Value(m).(*requestState)
 	if !ok {
-		panic("cookiesession: Manager.Session called on a request that did not pass through this Manager's Handler")
+		panic("cookiesession: Manager.Session called on a request that did not pass through this Manager's Handler: wrap the handler with Manager.Handler, or use Manager.Load")
 	}
 	return rs.session()
+}
+
+// SessionFrom returns the session of the request whose context is ctx, for
+// code below the handler that has a [context.Context] and not the request:
+// services, templates, data loaders. ctx may be the request's context or any
+// context derived from it (with a deadline, a value, …). It is the same
+// [*Session] that [Manager.Session] returns for that request, loaded on the
+// first call by either.
+//
+// It returns [ErrNoSession] when ctx did not come from a request served
+// through this Manager's Handler (a background context, another Manager's
+// request). As with Session, changes made after the response's headers were
+// written are not saved (see [ErrHeadersWritten]).
+func (m *Manager) SessionFrom(ctx context.Context) (*Session, error) {
+	rs, ok := ctx.Value(m).(*requestState)
+	if !ok {
+		return nil, ErrNoSession
+	}
+	return rs.session(), nil
 }
 
 // requestState is everything the middleware keeps for one request, in one
