@@ -42,6 +42,7 @@ func main() {
 	keysFile := flag.String("keys", "", "JWK Set file, re-read when it changes (default: $COOKIESESSION_KEYS, else an ephemeral ring)")
 	insecure := flag.Bool("insecure", false, "omit the Secure attribute (for plain-HTTP clients other than browsers on localhost)")
 	lifetime := flag.Duration("lifetime", 24*time.Hour, "absolute session lifetime")
+	remember := flag.Duration("remember-lifetime", 30*24*time.Hour, "absolute lifetime of sessions logged in with \"remember me\"")
 	idle := flag.Duration("idle", 0, "idle timeout (0: none)")
 	signed := flag.Bool("signed", false, "sign only (JWS) instead of encrypting")
 	budget := flag.Int("header-budget", 0, "Cookie header budget in bytes (0: the default, 8192)")
@@ -62,14 +63,15 @@ func main() {
 		mode = cookiesession.Signed
 	}
 	sessions, err := cookiesession.New(cookiesession.Config{
-		Name:        *name,
-		Keys:        keys,
-		Mode:        mode,
-		Lifetime:    *lifetime,
-		IdleTimeout: *idle,
-		Insecure:    *insecure,
-		Limits:      cookiesession.Limits{HeaderBudget: *budget},
-		Revocations: revocations,
+		Name:             *name,
+		Keys:             keys,
+		Mode:             mode,
+		Lifetime:         *lifetime,
+		RememberLifetime: *remember,
+		IdleTimeout:      *idle,
+		Insecure:         *insecure,
+		Limits:           cookiesession.Limits{HeaderBudget: *budget},
+		Revocations:      revocations,
 	})
 	if err != nil {
 		log.Fatal(err)
