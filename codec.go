@@ -441,11 +441,11 @@ func (c *Codec) openMembers(sealed string, now time.Time, p *Payload) (members, 
 	info := OpenInfo{Bytes: len(sealed)}
 	plaintext, err := c.open(sealed, &info)
 	if err != nil {
-		return nil, info, err
+		return nil, info, withKind(err, ReasonFormat)
 	}
 	ms, err := parsePayload(plaintext, p)
 	if err != nil {
-		return nil, info, err
+		return nil, info, withKind(err, ReasonPayload)
 	}
 	if err := c.checkTime(p, now); err != nil {
 		return nil, info, err // an expired payload is never handed out
@@ -528,7 +528,8 @@ func (c *Codec) openChecked(sealed string, info *OpenInfo) ([]byte, error) {
 	if err != nil || !entry.zip {
 		return plaintext, err
 	}
-	return inflate(plaintext)
+	plaintext, err = inflate(plaintext)
+	return plaintext, withKind(err, ReasonPayload) // authentic, yet not inflating
 }
 
 // badChar returns the index of the first byte of s outside base64url and
@@ -573,7 +574,7 @@ func (c *Codec) headerError(d *derivedRing, header string) error {
 		return invalidf("header not JSON")
 	}
 	if _, known := d.byKid[h.Kid]; !known && checkKid(h.Kid) == nil {
-		return invalidf("unknown key id %q", h.Kid)
+		return kindInvalidf(ReasonUnknownKey, "unknown key id %q", h.Kid)
 	}
 	return invalidf("header not of this package's format (%s mode)", c.cfg.Mode)
 }
@@ -639,23 +640,28 @@ func (c *Codec) checkTime(p *Payload, now time.Time) error {
 	iat, lat, exp := p.IssuedAt.Unix(), p.LastActivity.Unix(), p.Expiry.Unix()
 	switch {
 	case iat > t+skew:
-		return invalidf("issued %ds in the future, beyond the clock skew", iat-t)
+		return kindInvalidf(ReasonFuture, "issued %ds in the future, beyond the clock skew", iat-t)
 	case lat > t+skew:
-		return invalidf("last activity %ds in the future, beyond the clock skew", lat-t)
+		return kindInvalidf(ReasonFuture, "last activity %ds in the future, beyond the clock skew", lat-t)
 	case !c.cfg.NotBefore.IsZero() && iat < ceilUnix(c.cfg.NotBefore):
-		return expiredf("issued before the not-before instant")
+		return expiredf(ReasonNotBefore, "issued before the not-before instant")
 	case t >= exp:
-		return expiredf("expired %ds ago", t-exp)
+		// The sealed expiry is the sooner of the two bounds: say which.
+		kind := ReasonLifetime
+		if c.cfg.IdleTimeout > 0 && exp == lat+int64(c.cfg.IdleTimeout/time.Second) {
+			kind = ReasonIdle
+		}
+		return expiredf(kind, "expired %ds ago", t-exp)
 	case t >= iat+int64(c.lifetime(p.RememberMe)/time.Second):
-		return expiredf("past the absolute lifetime")
+		return expiredf(ReasonLifetime, "past the absolute lifetime")
 	case c.cfg.IdleTimeout > 0 && t >= lat+int64(c.cfg.IdleTimeout/time.Second):
-		return expiredf("idle for %ds", t-lat)
+		return expiredf(ReasonIdle, "idle for %ds", t-lat)
 	}
 	return nil
 }
 
 // errNoKeys is what Seal returns when the KeySource gives no key.
-var errNoKeys = &reasonError{ErrConfig, "the key source gives no key: nothing can be sealed"}
+var errNoKeys = &reasonError{ErrConfig, "the key source gives no key: nothing can be sealed", "no-keys"}
 
 // ceilUnix returns t in Unix seconds, rounded up: issued-at is whole seconds,
 // so a session issued in the same second as NotBefore but before it is caught.
@@ -683,6 +689,20 @@ func (c *Codec) ExpiryOf(iat, lat time.Time, rm RememberMe) time.Time {
 		}
 	}
 	return exp.Truncate(time.Second)
+}
+
+// kidOf returns the id of the key whose header starts sealed, in the ring in
+// force, or "".
+func (c *Codec) kidOf(sealed []byte) string {
+	dot := bytes.IndexByte(sealed, '.')
+	d := c.keys()
+	if dot < 0 || d == nil {
+		return ""
+	}
+	if e, ok := d.byHeader[string(sealed[:dot])]; ok {
+		return e.key.kid
+	}
+	return ""
 }
 
 // lifetime returns the absolute lifetime of a session whose remember-me
@@ -723,7 +743,7 @@ func (c *Codec) Decode(lookup func(name string) []string, now time.Time) (*Paylo
 func (c *Codec) decode(lookup func(name string) []string, now time.Time, p *Payload) (members, OpenInfo, error) {
 	sealed, n, err := join(c.names[:], lookup, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
 	if err != nil {
-		return nil, OpenInfo{}, err
+		return nil, OpenInfo{}, withKind(err, ReasonCookies)
 	}
 	ms, info, err := c.openMembers(sealed, now, p)
 	info.Chunks = n

@@ -285,6 +285,14 @@ type Config struct {
 	// cookies.
 	KeepImported bool
 
+	// Observer, when set, receives one [Event] per load of a request's
+	// session and one per save: outcome, reason, key id, bytes and chunks,
+	// for metrics ([Counters] publishes them with expvar; the
+	// cookiesessionotel module with OpenTelemetry). It is called on the
+	// request's goroutine, without any lock held: keep it quick. The default
+	// value is nil: no events, and nothing is spent building them.
+	Observer func(Event)
+
 	// ErrorHandler answers a request whose session could not be saved by
 	// Handler (it is too large, see ErrTooLarge), after ErrorLog. Handlers
 	// that call Session.Save first never reach it. The default value answers
@@ -469,7 +477,7 @@ func (m *Manager) loadFrom(r *http.Request, cookieHeaders []string, enforce bool
 	s := &Session{m: m}
 	s.cookies.name = m.cfg.Name
 	s.cookies.add(cookieHeaders)
-	err := m.load(s, s.cookies.lookup)
+	info, err := m.load(s, s.cookies.lookup)
 	if err == nil && enforce && m.dbsc != nil && s.present != 0 {
 		err = m.dbsc.check(s, cookieHeaders, m.now())
 	}
@@ -481,6 +489,9 @@ func (m *Manager) loadFrom(r *http.Request, cookieHeaders []string, enforce bool
 	if err == nil && m.cfg.Validate != nil && !s.st.issuedAt.IsZero() {
 		err = m.validate(r, s)
 	}
+	if m.cfg.Observer != nil {
+		m.cfg.Observer(loadEvent(s, info, err))
+	}
 	return s, err
 }
 
@@ -491,29 +502,30 @@ func (m *Manager) reportImport(r *http.Request, s *Session) {
 	}
 }
 
-// load fills the new session s from the cookies that lookup returns.
-func (m *Manager) load(s *Session, lookup func(string) []string) error {
+// load fills the new session s from the cookies that lookup returns, and
+// says how the cookie was opened, as far as it got.
+func (m *Manager) load(s *Session, lookup func(string) []string) (OpenInfo, error) {
 	for i, name := range m.codec.names {
 		if len(lookup(name)) != 0 {
 			s.present |= 1 << i
 		}
 	}
 	if s.present == 0 {
-		return nil
+		return OpenInfo{}, nil
 	}
 	now := m.now()
 	var p Payload
 	ms, info, err := m.codec.decode(lookup, now, &p)
+	if err == ErrNoCookie { // chunks without a first cookie: debris
+		err = kindInvalidf(ReasonCookies, "chunks without the first cookie")
+	}
 	if err != nil {
-		if err == ErrNoCookie { // chunks without a first cookie: debris
-			err = invalidf("chunks without the first cookie")
-		}
 		s.loadErr = err
-		return err
+		return info, err
 	}
 	if err := m.checkRevoked(&p); err != nil {
 		s.loadErr = err
-		return err
+		return info, err
 	}
 	// The values were parsed into a slice with room for their copy on the
 	// first change (see scanner.values): it is handed to the session apart.
@@ -524,7 +536,7 @@ func (m *Manager) load(s *Session, lookup func(string) []string) error {
 	s.lastActivity, s.info = p.LastActivity, info
 	s.reseal = !info.Primary || m.cfg.SaveEveryRequest ||
 		m.cfg.IdleTimeout > 0 && now.Sub(p.LastActivity) >= m.cfg.TouchInterval
-	return nil
+	return info, nil
 }
 
 // Save adds to w's header the Set-Cookie lines that s needs (none when it
@@ -558,28 +570,45 @@ func (m *Manager) SetCookies(s *Session) ([]string, error) {
 	return s.commitLines()
 }
 
-// setCookieLines returns the Set-Cookie values for s, whose lock is held.
-// On success it records the sealed state in s; on error it changes nothing.
-func (m *Manager) setCookieLines(s *Session) ([]string, error) {
+// setCookieLines returns the Set-Cookie values for s, whose lock is held,
+// and records in ev the save's outcome, reason and, when it sealed, the
+// sealed value's bytes and cookies. On success it records the sealed state
+// in s; on error it changes nothing.
+func (m *Manager) setCookieLines(s *Session, ev *Event) ([]string, error) {
 	switch {
 	case !s.dirty && !s.reseal && s.st.sealed != nil:
+		ev.Outcome = OutcomeUnchanged
 		return s.st.sealed, nil
 	case s.st.destroyed:
+		ev.Outcome, ev.Reason = OutcomeCleared, ReasonDestroyed
 		return append(m.expire(s.present|1, 0), s.importExpire...), nil
 	case len(s.st.values) == 0 && s.st.subject == "" && (s.dirty || s.reseal):
 		// An empty session is not worth a cookie: expire what the client
 		// holds, which is nothing for a new session. (A subject alone is a
 		// login: it is worth one.)
+		ev.Outcome, ev.Reason = OutcomeCleared, ReasonEmptied
 		return append(m.expire(s.present, 0), s.importExpire...), nil
 	case s.dirty || s.reseal:
-		lines, err := m.seal(s)
+		ev.Outcome, ev.Reason = OutcomeSealed, ReasonChanged
+		switch {
+		case s.dirty:
+		case s.imported != "":
+			ev.Reason = ReasonImported
+		case s.info.KeyID != "" && !s.info.Primary:
+			ev.Reason = ReasonOldKey
+		default:
+			ev.Reason = ReasonTouch
+		}
+		lines, err := m.seal(s, ev)
 		if err != nil && !s.dirty {
 			// Only a re-seal (an old key, a touch, an import) failed,
 			// typically a cookie now larger under another key id or without
 			// compression. The client keeps the cookie it has (an imported
 			// session's source cookie too); nothing the application did is
 			// lost, so it must not cost the request a 500.
-			m.cfg.ErrorLog(nil, fmt.Errorf("cookiesession: re-seal skipped, the client keeps its cookie: %w", err))
+			err = fmt.Errorf("cookiesession: re-seal skipped, the client keeps its cookie: %w", err)
+			ev.Outcome, ev.Reason, ev.Err = OutcomeSkipped, reasonOf(err), err
+			m.cfg.ErrorLog(nil, err)
 			return m.debris(s), nil
 		}
 		if err != nil {
@@ -588,8 +617,10 @@ func (m *Manager) setCookieLines(s *Session) ([]string, error) {
 		return append(lines, s.importExpire...), nil
 	case s.loadErr != nil:
 		// The stale cookies, and those of an import Validate refused.
+		ev.Outcome, ev.Reason = OutcomeCleared, ReasonRefused
 		return append(m.expire(s.present, 0), s.importExpire...), nil
 	}
+	ev.Outcome = OutcomeUnchanged
 	return m.debris(s), nil
 }
 
@@ -605,8 +636,9 @@ func (m *Manager) debris(s *Session) []string {
 }
 
 // seal seals s now and returns its cookies plus expired ones for the chunks
-// the request carried beyond them.
-func (m *Manager) seal(s *Session) ([]string, error) {
+// the request carried beyond them. It records in ev the key, bytes and
+// cookies of what it sealed.
+func (m *Manager) seal(s *Session, ev *Event) ([]string, error) {
 	now := m.now()
 	iat := s.st.issuedAt
 	if iat.IsZero() {
@@ -626,6 +658,7 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	if exp.Unix() <= lat.Unix() {
 		// The lifetime ran out between load and save: nothing could open
 		// a new cookie, so the client's is expired instead.
+		ev.Outcome, ev.Reason = OutcomeCleared, ReasonLifetime
 		return m.expire(s.present|1, 0), nil
 	}
 	if s.st.id == "" {
@@ -679,6 +712,10 @@ func (m *Manager) seal(s *Session) ([]string, error) {
 	// Later saves in this response must expire these chunks too when the
 	// session shrinks, not only those the request carried.
 	n := len(lines)
+	ev.Bytes, ev.Chunks = len(sealed), n
+	if m.cfg.Observer != nil {
+		ev.KeyID = m.codec.kidOf(sealed)
+	}
 	s.present |= 1<<n - 1
 	lines = append(lines, m.expire(s.present, n)...)
 	s.st.issuedAt, s.st.expiry = iat, p.Expiry

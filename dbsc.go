@@ -344,7 +344,7 @@ func (b *deviceBinding) check(s *Session, headers []string, now time.Time) error
 	case s.st.device != "" && ok && dk == s.st.device:
 		return nil
 	case s.st.device != "":
-		err := &reasonError{ErrUnbound, "no valid bound cookie for the session's device key"}
+		err := &reasonError{ErrUnbound, "no valid bound cookie for the session's device key", ReasonBoundCookie}
 		*s = Session{m: s.m, loadErr: err}
 		return err
 	case ok && sid == s.st.id:
@@ -354,7 +354,7 @@ func (b *deviceBinding) check(s *Session, headers []string, now time.Time) error
 		s.st.device, s.saved.device, s.reseal = dk, dk, true
 		return nil
 	case b.Require && !now.Before(s.st.issuedAt.Add(b.ChallengeLifetime)):
-		err := &reasonError{ErrUnbound, "session not bound to a device (DeviceBinding.Require)"}
+		err := &reasonError{ErrUnbound, "session not bound to a device (DeviceBinding.Require)", ReasonNotBound}
 		*s = Session{m: s.m, loadErr: err}
 		return err
 	}

@@ -27,7 +27,7 @@ type proof struct {
 }
 
 func proofErrorf(format string, args ...any) error {
-	return &reasonError{ErrDeviceProof, fmt.Sprintf(format, args...)}
+	return &reasonError{ErrDeviceProof, fmt.Sprintf(format, args...), ""}
 }
 
 // verifyProof checks token, a compact JWS, and returns its key and challenge.
@@ -133,7 +133,7 @@ func encodeDeviceKey(alg string, pub crypto.PublicKey) (string, error) {
 
 // errDeviceKey reports a sealed device key that passed validDeviceKey's
 // syntax but is no key: only a bug could seal one.
-var errDeviceKey = &reasonError{ErrDeviceProof, "the sealed device key is malformed"}
+var errDeviceKey = &reasonError{ErrDeviceProof, "the sealed device key is malformed", ReasonPayload}
 
 // parseDeviceKey reads ALG "." A "." B as encodeDeviceKey writes it.
 func parseDeviceKey(key string) (alg string, pub crypto.PublicKey, err error) {

@@ -63,27 +63,45 @@ var (
 	ErrImported = errors.New("cookiesession: session imported")
 )
 
-// reasonError is an error that matches a sentinel and says why.
+// reasonError is an error that matches a sentinel and says why: reason in
+// words for the logs, kind as a stable Event.Reason.
 type reasonError struct {
 	sentinel error
 	reason   string
+	kind     string
 }
 
 func (e *reasonError) Error() string { return e.sentinel.Error() + ": " + e.reason }
 func (e *reasonError) Unwrap() error { return e.sentinel }
 
 func invalidf(format string, args ...any) error {
-	return &reasonError{ErrInvalid, fmt.Sprintf(format, args...)}
+	return &reasonError{ErrInvalid, fmt.Sprintf(format, args...), ""}
 }
 
-func expiredf(format string, args ...any) error {
-	return &reasonError{ErrExpired, fmt.Sprintf(format, args...)}
+// kindInvalidf is invalidf with the Event reason kind.
+func kindInvalidf(kind, format string, args ...any) error {
+	return &reasonError{ErrInvalid, fmt.Sprintf(format, args...), kind}
+}
+
+func expiredf(kind, format string, args ...any) error {
+	return &reasonError{ErrExpired, fmt.Sprintf(format, args...), kind}
 }
 
 func configErrorf(format string, args ...any) error {
-	return &reasonError{ErrConfig, fmt.Sprintf(format, args...)}
+	return &reasonError{ErrConfig, fmt.Sprintf(format, args...), ""}
+}
+
+// withKind gives err, when it is a reasonError of no kind yet, the Event
+// reason kind of the step that returned it. Only errors made for this call
+// have no kind: the shared ones (errAuth, errNoKeys) carry theirs, so none
+// is written by two goroutines.
+func withKind(err error, kind string) error {
+	if re, ok := err.(*reasonError); ok && re.kind == "" {
+		re.kind = kind
+	}
+	return err
 }
 
 // errAuth is the one error for every authentication failure: wrong key, wrong
 // name or mode, flipped bits, truncation. It says nothing more on purpose.
-var errAuth = &reasonError{ErrInvalid, "authentication failed"}
+var errAuth = &reasonError{ErrInvalid, "authentication failed", ReasonAuth}

@@ -218,7 +218,7 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 	lifetime := m.codec.cfg.Lifetime
 	if exp := got.Expiry; !exp.IsZero() {
 		if now.Unix() >= exp.Unix() {
-			return expiredf("the source's session expired %ds ago", now.Unix()-exp.Unix())
+			return expiredf(ReasonLifetime, "the source's session expired %ds ago", now.Unix()-exp.Unix())
 		}
 		if latest := time.Unix(exp.Unix(), 0).Add(-lifetime); iat.After(latest) {
 			iat = latest
@@ -226,9 +226,9 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 	}
 	switch skew := m.codec.cfg.Limits.ClockSkew; {
 	case iat.After(now.Add(skew)):
-		return invalidf("issued %ds in the future, beyond the clock skew", iat.Unix()-now.Unix())
+		return kindInvalidf(ReasonFuture, "issued %ds in the future, beyond the clock skew", iat.Unix()-now.Unix())
 	case !m.cfg.NotBefore.IsZero() && iat.Unix() < ceilUnix(m.cfg.NotBefore):
-		return expiredf("issued (or, to end with the source's session, counted from) before the not-before instant")
+		return expiredf(ReasonNotBefore, "issued (or, to end with the source's session, counted from) before the not-before instant")
 	}
 	lat := now
 	if lat.Before(iat) {
@@ -236,7 +236,7 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 	}
 	exp := m.codec.Expiry(iat, lat)
 	if exp.Unix() <= lat.Unix() {
-		return expiredf("past the absolute lifetime since the source issued it")
+		return expiredf(ReasonLifetime, "past the absolute lifetime since the source issued it")
 	}
 	if got.Subject != "" {
 		if !validSubject(got.Subject) {

@@ -14,16 +14,23 @@ import (
 //	readModify  a small session cookie from an earlier response in the
 //	            request; the handler reads one value and sets one (open,
 //	            then seal and write Set-Cookie)
+//	readModifyExpvar  readModify with Counters as Config.Observer
+//
+// The cookiesessionotel module measures readModify with its OpenTelemetry
+// observer in its own BenchmarkMiddleware.
 func BenchmarkMiddleware(b *testing.B) {
 	m, _, lg := e2eManager(b, Config{})
+	counted, _, _ := e2eManager(b, Config{Observer: new(Counters).Observe})
 	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	})
-	readModify := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := m.Session(r)
-		s.Set("n", s.GetInt("n")+1)
-		io.WriteString(w, "ok")
-	})
+	readModifyOf := func(m *Manager) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := m.Session(r)
+			s.Set("n", s.GetInt("n")+1)
+			io.WriteString(w, "ok")
+		})
+	}
 
 	// A small session, as an earlier response set it.
 	s, _ := m.LoadHeader()
@@ -44,7 +51,8 @@ func BenchmarkMiddleware(b *testing.B) {
 	}{
 		{"bare", plain, false},
 		{"untouched", m.Handler(plain), false},
-		{"readModify", m.Handler(readModify), true},
+		{"readModify", m.Handler(readModifyOf(m)), true},
+		{"readModifyExpvar", counted.Handler(readModifyOf(counted)), true},
 	}
 	for _, c := range cases {
 		// Each case does what it claims, once, before it is timed.

@@ -464,7 +464,14 @@ func (s *Session) Save() error {
 func (s *Session) commitLines() ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lines, err := s.m.setCookieLines(s)
+	ev := Event{Op: OpSave}
+	lines, err := s.m.setCookieLines(s, &ev)
+	if s.m.cfg.Observer != nil {
+		if err != nil {
+			ev.Outcome, ev.Reason, ev.Err = saveOutcome(err), reasonOf(err), err
+		}
+		s.m.cfg.Observer(ev)
+	}
 	if err != nil {
 		s.st, s.dirty = s.saved, false
 		return nil, err
