@@ -351,3 +351,33 @@ func ExampleManager_SessionFrom() {
 	// hello, ada
 	// hello, stranger
 }
+
+// Counters counts the sessions' events; publish it with expvar.Publish
+// (examples/visits serves it on /debug/vars).
+func ExampleCounters() {
+	counters := new(cookiesession.Counters)
+	sessions, err := cookiesession.New(cookiesession.Config{Keys: exampleRing, Observer: counters.Observe})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.Session(r)
+		s.Set("n", s.GetInt("n")+1)
+	}))
+	for _, cookie := range []string{"", "session=forged"} {
+		req := httptest.NewRequest("GET", "https://example.com/", nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		handler.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	var vars struct{ Load, Save, Seals map[string]int }
+	json.Unmarshal([]byte(counters.String()), &vars)
+	fmt.Println("load:", vars.Load)
+	fmt.Println("save:", vars.Save)
+	fmt.Println("seals:", vars.Seals)
+	// Output:
+	// load: map[invalid.format:1 no-cookie:1]
+	// save: map[sealed.changed:2]
+	// seals: map[2026-11:2]
+}

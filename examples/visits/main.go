@@ -7,7 +7,8 @@
 // then open http://localhost:8080. With no configuration it generates an
 // ephemeral key ring (sessions end when it stops) and says so. Give it a ring
 // with the COOKIESESSION_KEYS environment variable (a JWK Set) or -keys FILE
-// (followed when the file changes).
+// (followed when the file changes). The sessions' counters (loads and saves
+// by outcome, seals by key) are on /debug/vars.
 //
 // /?delay=5s answers the counter five seconds late, to race two tabs by hand
 // (see the app package's home handler): the session survives the chunk its
@@ -21,6 +22,8 @@ package main
 import (
 	"context"
 	"errors"
+
+	"expvar"
 	"flag"
 	"fmt"
 	"log"
@@ -62,7 +65,10 @@ func main() {
 	if *signed {
 		mode = cookiesession.Signed
 	}
+	counters := new(cookiesession.Counters)
+	expvar.Publish("cookiesession", counters) // on /debug/vars
 	sessions, err := cookiesession.New(cookiesession.Config{
+		Observer:         counters.Observe,
 		Name:             *name,
 		Keys:             keys,
 		Mode:             mode,
@@ -77,7 +83,10 @@ func main() {
 		log.Fatal(err)
 	}
 
-	srv := &http.Server{Addr: *addr, Handler: sessions.Handler(app.New(sessions)), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", sessions.Handler(app.New(sessions)))
+	mux.Handle("GET /debug/vars", expvar.Handler())
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
