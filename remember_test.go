@@ -61,6 +61,34 @@ func TestMiddlewareRememberLifetime(t *testing.T) {
 	env.log.expectOne(t, ErrExpired)
 }
 
+// TestMiddlewareRememberRevoked: a revocation keeps refusing a remember-me
+// session for as long as RememberLifetime, not only Lifetime: the list in
+// force is pruned by the longer of the two.
+func TestMiddlewareRememberRevoked(t *testing.T) {
+	const day = 24 * time.Hour
+	revs := NewRevocations(nil)
+	env := newE2E(t, Config{Lifetime: day, RememberLifetime: 30 * day, Revocations: revs}, func(m *Manager, mux *http.ServeMux) {
+		e2eRoutes(m, mux)
+		mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+			s := m.Session(r)
+			s.Renew()
+			s.SetSubject("rita")
+			s.Set("user", "rita")
+			s.RememberMe(true)
+		})
+	})
+	env.get("/login")
+	env.clock.Advance(time.Minute)
+	if err := revs.Revoke("rita", env.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Advance(2 * day) // the list is first put in force now
+	if v := env.get("/read").view(t); v.User != "" || !v.LoadErr {
+		t.Errorf("revoked remember-me session after two days: %+v", v)
+	}
+	env.log.expectOne(t, ErrRevoked)
+}
+
 // TestRememberLifetimeFromClaims: the lifetime follows the sealed "rm" claim
 // alone; a codec whose RememberLifetime was shortened applies it to cookies
 // already out, as it does Lifetime.

@@ -382,7 +382,8 @@ func (m *Manager) revokedBefore(subject string) (int64, bool) {
 	}
 	idx := m.revocations.Load()
 	if idx == nil || idx.src != list {
-		idx = &revocationIndex{src: list, pruned: list.Prune(m.now(), m.cfg.Lifetime)}
+		// The longest lifetime: a remember-me session outlives Lifetime.
+		idx = &revocationIndex{src: list, pruned: list.Prune(m.now(), max(m.cfg.Lifetime, m.cfg.RememberLifetime))}
 		m.revocations.Store(idx)
 	}
 	nb, ok := idx.pruned.nb[subject]

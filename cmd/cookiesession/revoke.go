@@ -93,7 +93,8 @@ var revocationsCmd = &command{
 With --prune, drop the entries that can no longer refuse any session: those
 whose instant lies a lifetime D or more before now (every session issued
 before it has expired), replace the file atomically and print what remains.
-Give the longest lifetime of the applications that read the list. Processes
+Give the longest lifetime of the applications that read the list (the
+longer of Lifetime and RememberLifetime). Processes
 already ignore such entries; pruning keeps the file as small as the number
 of subjects revoked within one lifetime.`,
 	run: runRevocations,
