@@ -1,8 +1,8 @@
 // Package cookiesessiontest helps write handler tests for applications that
-// use cookiesession, one line each: a [Manager] with a generated key ring and
-// a fixed [Clock], a request that carries a session with given values
-// ([NewRequest]), and the session a response left behind
-// ([ResponseSession]).
+// use cookiesession, one line each: a Manager with a generated key ring and
+// a fixed [Clock] ([NewManager]), a request that carries a session with given
+// values and options such as its [Subject] ([NewRequest]), and the session a
+// response left behind ([ResponseSession]).
 //
 //	m, clock := cookiesessiontest.NewManager(t, cookiesession.Config{})
 //	req := cookiesessiontest.NewRequest(t, m, "GET", "/cart", map[string]any{"user": "ada"})
@@ -99,13 +99,20 @@ func NewManager(t testing.TB, cfg cookiesession.Config) (*cookiesession.Manager,
 }
 
 // An Option changes the session before it is sealed, for what values cannot
-// say: [RememberMe], or any call on the session.
-type Option func(*cookiesession.Session)
+// say: [Subject], [RememberMe], or any call on the session. An error fails
+// the test.
+type Option func(*cookiesession.Session) error
+
+// Subject gives the session a subject, the user it belongs to (see
+// [cookiesession.Session.SetSubject]).
+func Subject(id string) Option {
+	return func(s *cookiesession.Session) error { return s.SetSubject(id) }
+}
 
 // RememberMe makes the session choose remember-me (see
 // [cookiesession.Session.RememberMe]).
 func RememberMe(remember bool) Option {
-	return func(s *cookiesession.Session) { s.RememberMe(remember) }
+	return func(s *cookiesession.Session) error { s.RememberMe(remember); return nil }
 }
 
 // NewRequest returns httptest.NewRequest(method, target, nil) carrying the
@@ -135,7 +142,9 @@ func CookieHeader(t testing.TB, m *cookiesession.Manager, values map[string]any,
 		}
 	}
 	for _, opt := range opts {
-		opt(s)
+		if err := opt(s); err != nil {
+			t.Fatalf("cookiesessiontest: option: %v", err)
+		}
 	}
 	lines, err := m.SetCookies(s)
 	if err != nil {

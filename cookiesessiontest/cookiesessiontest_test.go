@@ -102,6 +102,9 @@ func TestClockAndOptions(t *testing.T) {
 	if got := clock.Now(); !got.Equal(Start) {
 		t.Errorf("Set: %v", got)
 	}
+	if s, err := m.Load(NewRequest(t, m, "GET", "/", nil, Subject("user-7"))); err != nil || s.Subject() != "user-7" {
+		t.Errorf("Subject option: %q, %v", s.Subject(), err)
+	}
 }
 
 // TestFailures: what cannot be a session fails the test instead of passing
@@ -111,6 +114,7 @@ func TestFailures(t *testing.T) {
 	for name, f := range map[string]func(tb testing.TB){
 		"value does not marshal": func(tb testing.TB) { CookieHeader(tb, m, map[string]any{"ch": make(chan int)}) },
 		"session too large":      func(tb testing.TB) { CookieHeader(tb, m, map[string]any{"big": strings.Repeat("x", 5000)}) },
+		"option refused":         func(tb testing.TB) { CookieHeader(tb, m, nil, Subject(strings.Repeat("x", 1000))) },
 		"response does not open": func(tb testing.TB) {
 			ResponseSession(tb, m, &http.Response{Header: http.Header{"Set-Cookie": {"session=tampered"}}})
 		},
