@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/examples/visits/app"
 )
 
 // boundLifetime is the bound cookie's lifetime in this test: short, so that
@@ -363,4 +364,43 @@ func TestDeviceBoundSessionInChromium(t *testing.T) {
 	}
 	fmt.Printf("dbsc check: a browser without DBSC keeps its unbound session past the bound lifetime: ok\n")
 	fmt.Printf("dbsc: ran %s\n", a.version)
+}
+
+// TestDemoLoginBindsInChromium: the demo's own login form (examples/visits,
+// as its -https mode configures it) binds the session in Chromium.
+func TestDemoLoginBindsInChromium(t *testing.T) {
+	key, err := cookiesession.GenerateKey("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(cookiesession.Config{Keys: ring, Revocations: cookiesession.NewRevocations(nil),
+		DeviceBinding: &cookiesession.DeviceBinding{Exclude: []string{"/favicon.ico"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(m.Handler(app.New(m)))
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	a := startChrome(t, &site{Server: srv, m: m}, true)
+	if err := chromedp.Do(a.ctx, chromedp.Navigate(srv.URL+"/login")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(a.ctx, chromedp.SetValue(chromedp.CSS("#user-input"), "ada")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.RunResponse(a.ctx, chromedp.Click(chromedp.CSS("#login"))); err != nil {
+		t.Fatal(err)
+	}
+	created := a.event("creation", 30*time.Second, func(e *network.EventDeviceBoundSessionEventOccurred) bool {
+		return e.CreationEventDetails != nil
+	})
+	if !created.Succeeded || created.CreationEventDetails.NewSession == nil ||
+		created.CreationEventDetails.NewSession.CookieCravings[0].Name != "session_bound" {
+		t.Fatalf("the demo's login did not bind: %s", eventString(created))
+	}
+	fmt.Printf("dbsc check: the demo's login form (its -https mode) binds the session, DBSC session %s: ok\n", created.SessionID)
 }

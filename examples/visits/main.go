@@ -14,6 +14,11 @@
 // (see the app package's home handler): the session survives the chunk its
 // other tab left behind.
 //
+// With -https it serves HTTPS with a self-signed certificate made at start
+// and turns on device-bound sessions (DBSC): login asks the browser to bind
+// the session to its device key. It prints the Chromium command line that
+// trusts the certificate and enables DBSC with software keys.
+//
 // "Log out everywhere else" revokes the logged-in user's other sessions. The
 // revocation list lives in memory, or with -revocations FILE in a file that
 // the server follows (as every process of a fleet would) and writes.
@@ -21,6 +26,14 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 
 	"expvar"
@@ -28,6 +41,8 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -50,8 +65,16 @@ func main() {
 	signed := flag.Bool("signed", false, "sign only (JWS) instead of encrypting")
 	budget := flag.Int("header-budget", 0, "Cookie header budget in bytes (0: the default, 8192)")
 	name := flag.String("name", "session", "cookie name")
+	https := flag.Bool("https", false, "serve HTTPS (self-signed certificate) with device-bound sessions (DBSC); -addr defaults to localhost:8443")
 	revFile := flag.String("revocations", "", "revocation list file, followed and written by \"log out everywhere\" (default: a list in memory)")
 	flag.Parse()
+	var binding *cookiesession.DeviceBinding
+	if *https {
+		binding = &cookiesession.DeviceBinding{Exclude: []string{"/favicon.ico"}}
+		if !isFlagSet("addr") {
+			*addr = "localhost:8443"
+		}
+	}
 
 	keys, err := keySource(*keysFile)
 	if err != nil {
@@ -78,6 +101,7 @@ func main() {
 		Insecure:         *insecure,
 		Limits:           cookiesession.Limits{HeaderBudget: *budget},
 		Revocations:      revocations,
+		DeviceBinding:    binding,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -95,10 +119,60 @@ func main() {
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
+	if *https {
+		cert, spki, err := selfSigned()
+		if err != nil {
+			log.Fatal(err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		log.Printf("visits: serving https://%s with device-bound sessions (ring %v); try it in Chromium with\n"+
+			"  chromium --enable-features=DeviceBoundSessions,EnableBoundSessionCredentialsSoftwareKeysForManualTesting "+
+			"--ignore-certificate-errors-spki-list=%s https://%s/login", *addr, keys.KeyRing(), spki, *addr)
+		err = srv.ListenAndServeTLS("", "")
+		if err != http.ErrServerClosed {
+			log.Fatal(err)
+		}
+		return
+	}
 	log.Printf("visits: serving http://%s (ring %v)", *addr, keys.KeyRing())
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+func isFlagSet(name string) (set bool) {
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// selfSigned makes a certificate for localhost, 127.0.0.1 and ::1, valid for
+// a day, and returns it with the base64 SHA-256 of its public key, which
+// Chromium's --ignore-certificate-errors-spki-list takes.
+func selfSigned() (tls.Certificate, string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "cookiesession demo"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, base64.StdEncoding.EncodeToString(sum[:]), nil
 }
 
 // keySource returns the ring from a file, the environment, or a new

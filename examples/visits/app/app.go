@@ -87,7 +87,9 @@ func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // login renews the session (new identity: defeats fixation) and stores the
-// user, as the session's subject too: what "log out everywhere" revokes.
+// user, as the session's subject too: what "log out everywhere" revokes. It
+// asks a browser with DBSC to bind the session to its device key (nothing
+// happens unless the Manager has a DeviceBinding: the demo's -https mode).
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	user := strings.TrimSpace(r.FormValue("user"))
 	if user == "" || len(user) > 64 {
@@ -101,6 +103,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Set("user", user)
+	s.BindDevice()
 	s.RememberMe(r.FormValue("remember") == "on")
 	s.AddFlash("Welcome, " + user + ".")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
