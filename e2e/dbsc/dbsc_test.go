@@ -402,5 +402,12 @@ func TestDemoLoginBindsInChromium(t *testing.T) {
 		created.CreationEventDetails.NewSession.CookieCravings[0].Name != "session_bound" {
 		t.Fatalf("the demo's login did not bind: %s", eventString(created))
 	}
-	fmt.Printf("dbsc check: the demo's login form (its -https mode) binds the session, DBSC session %s: ok\n", created.SessionID)
+	if err := chromedp.Do(a.ctx, chromedp.Navigate(srv.URL+"/session")); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(a.ctx, chromedp.Text(chromedp.CSS("#device")))
+	if err != nil || !strings.HasPrefix(shown, "ES256, thumbprint ") {
+		t.Fatalf("the demo's inspector shows device %q (%v)", shown, err)
+	}
+	fmt.Printf("dbsc check: the demo's login form (its -https mode) binds the session, DBSC session %s; its inspector shows %s: ok\n", created.SessionID, shown)
 }

@@ -215,6 +215,7 @@ type sessionReport struct {
 	CookieBytes  map[string]int             `json:"cookie_bytes"`
 	Compressed   bool                       `json:"compressed"`
 	Subject      string                     `json:"subject,omitempty"`
+	Device       *cookiesession.DeviceKey   `json:"device,omitempty"` // bound to a device key (DBSC)
 	LoadError    string                     `json:"load_error,omitempty"`
 	Values       map[string]json.RawMessage `json:"values"`
 }
@@ -236,6 +237,9 @@ func (a *app) report(r *http.Request) sessionReport {
 		}
 	}
 	rep.Subject = s.Subject()
+	if dk, ok := s.DeviceKey(); ok {
+		rep.Device = &dk
+	}
 	if err := s.LoadError(); err != nil {
 		rep.LoadError = err.Error()
 	}

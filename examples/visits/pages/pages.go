@@ -50,7 +50,8 @@ pre{background:#f4f4f4;padding:1rem;overflow:auto}td{padding:.1rem .8rem}</style
 <table>
 <tr><td>Session id</td><td id="sid">{{.ID}}{{if .New}} (new, not issued yet){{end}}</td></tr>
 <tr><td>Key id</td><td id="kid">{{.KeyID}}{{if .KeyID}}{{if .Primary}} (primary){{else}} (old key: re-sealed on this response){{end}}{{end}}</td></tr>
-<tr><td>Subject</td><td id="subject">{{.Subject}}</td></tr>
+<tr><td>Subject</td><td id="subject">{{.Subject}}</td></tr>{{with .Device}}
+<tr><td>Device key (DBSC)</td><td id="device">{{.Algorithm}}, thumbprint {{.Thumbprint}}</td></tr>{{end}}
 <tr><td>Issued at</td><td>{{.IssuedAt}}</td></tr>
 <tr><td>Last activity</td><td>{{.LastActivity}}</td></tr>
 <tr><td>Expires at</td><td>{{.ExpiresAt}}</td></tr>
