@@ -206,8 +206,19 @@ type Config struct {
 	SameSite http.SameSite
 
 	// Partitioned sets the Partitioned attribute (CHIPS), for a session inside
-	// a third-party iframe. It requires Secure. The default value is false.
+	// a third-party iframe. It requires Secure, and Limits.HeaderBudget at most
+	// MaxPartitionedBudget (10 KiB, the most Chromium keeps of one site's
+	// partitioned cookies in a partition). The application's other
+	// partitioned cookies on the same site count towards that limit too:
+	// lower HeaderBudget by their size. The default value is false.
 	Partitioned bool
+
+	// HighPriority sets the Priority=High attribute. Chromium, which keeps
+	// at most 180 cookies per domain, evicts Low and Medium priority cookies
+	// before High ones when a site sets more, so a session's chunks outlive
+	// the site's other cookies; other browsers ignore the attribute. The
+	// default value is false: no Priority attribute (Chromium's Medium).
+	HighPriority bool
 
 	// DeviceBinding, when not nil, turns on device-bound sessions (DBSC):
 	// Handler serves the registration and refresh endpoints, and a session
@@ -375,6 +386,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	cc := codec.Config()
+	if cfg.Partitioned && cc.Limits.HeaderBudget > MaxPartitionedBudget {
+		return nil, configErrorf("HeaderBudget %d is over %d with Partitioned: Chromium keeps at most 10 KiB of one site's partitioned cookies (CHIPS)", cc.Limits.HeaderBudget, MaxPartitionedBudget)
+	}
 	cfg.Purpose, cfg.Limits, cfg.Lifetime, cfg.RememberLifetime = cc.Purpose, cc.Limits, cc.Lifetime, cc.RememberLifetime
 
 	m := &Manager{cfg: cfg, codec: codec}
@@ -396,6 +410,9 @@ func New(cfg Config) (*Manager, error) {
 	}[cfg.SameSite])
 	if cfg.Partitioned {
 		b.WriteString("; Partitioned")
+	}
+	if cfg.HighPriority {
+		b.WriteString("; Priority=High")
 	}
 	m.attrs = b.String()
 	m.attrLen = len(m.attrs) + len("; Max-Age=") + len(strconv.Itoa(int(MaxLifetime/time.Second)))

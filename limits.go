@@ -31,6 +31,16 @@ const (
 	// configuration mistake.
 	MaxHeaderBudget = 32 << 10
 
+	// MaxPartitionedBudget caps [Limits.HeaderBudget] with Config.Partitioned.
+	// Chromium keeps at most 10 KiB of partitioned cookies (CHIPS) per cookie
+	// site in one partition, counting the name and value bytes of each (its
+	// kPerPartitionDomainMaxCookieBytes, 10240), and evicts cookies of that
+	// site in the partition, least recently used first, beyond it: a session
+	// over it would lose chunks and open nowhere. The header budget counts
+	// the same bytes plus "=" and "; " per cookie, so a budget within this
+	// keeps the session within the browser's.
+	MaxPartitionedBudget = 10 << 10
+
 	// DefaultMaxChunks is the default for [Limits.MaxChunks].
 	DefaultMaxChunks = 4
 
