@@ -2,7 +2,6 @@ package cookiesession
 
 import (
 	"bytes"
-	"compress/flate"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -13,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	internaldeflate "github.com/cookiesession/cookiesession/internal/deflate"
 )
 
 // The v1 wire format. A sealed value is one of:
@@ -524,11 +524,19 @@ func (c *Codec) openChecked(sealed string, info *OpenInfo) ([]byte, error) {
 	if c.cfg.Mode == Signed {
 		return entry.key.verify(sealed, dots[0], dots[1])
 	}
-	plaintext, err := entry.key.decrypt(sealed, header, dots)
-	if err != nil || !entry.zip {
-		return plaintext, err
+	if !entry.zip {
+		return entry.key.decrypt(nil, sealed, header, dots)
 	}
-	plaintext, err = inflate(plaintext)
+	// A compressed payload is decrypted into a pooled buffer, inflated into
+	// another and copied out: one allocation, the payload's own.
+	zbuf := getBuffer()
+	defer putBuffer(zbuf)
+	zbuf.b = slices.Grow(zbuf.b[:0], len(sealed)) // longer than what it decodes to
+	compressed, err := entry.key.decrypt(zbuf.b, sealed, header, dots)
+	if err != nil {
+		return nil, err
+	}
+	plaintext, err := inflate(compressed)
 	return plaintext, withKind(err, ReasonPayload) // authentic, yet not inflating
 }
 
@@ -579,7 +587,9 @@ func (c *Codec) headerError(d *derivedRing, header string) error {
 	return invalidf("header not of this package's format (%s mode)", c.cfg.Mode)
 }
 
-func (k *contentKey) decrypt(sealed, header string, dots [5]int) ([]byte, error) {
+// decrypt opens the JWE segments of sealed into buf's storage when it has
+// room, a new allocation otherwise.
+func (k *contentKey) decrypt(buf []byte, sealed, header string, dots [5]int) ([]byte, error) {
 	if dots[1] != dots[0]+1 {
 		return nil, invalidf("encrypted key not empty for alg dir")
 	}
@@ -589,9 +599,13 @@ func (k *contentKey) decrypt(sealed, header string, dots [5]int) ([]byte, error)
 	if len(ivB64) != b64.EncodedLen(ivSize) || len(tagB64) != b64.EncodedLen(tagSize) {
 		return nil, errAuth
 	}
-	// One allocation: the nonce, then the ciphertext and tag, opened in place.
+	// One buffer: the nonce, then the ciphertext and tag, opened in place.
 	// (An array for the nonce would escape through the cipher.AEAD interface.)
-	buf := make([]byte, ivSize+b64.DecodedLen(len(ctB64))+tagSize)
+	if need := ivSize + b64.DecodedLen(len(ctB64)) + tagSize; cap(buf) >= need {
+		buf = buf[:need]
+	} else {
+		buf = make([]byte, need)
+	}
 	iv, buf := buf[:ivSize], buf[ivSize:]
 	if _, ok := decodeSegment(iv, ivB64); !ok {
 		return nil, errAuth
@@ -868,41 +882,26 @@ func putBuffer(b *buffer) {
 	}
 }
 
-// Decompression: flate readers are pooled and reset, never built per call.
-// Compression is deflate, in deflate.go.
-var flateReaders = sync.Pool{New: func() any { return flate.NewReader(nil) }}
-
-// inflateBuffers hold MaxPlaintextBytes+1 bytes each: inflation writes into
-// one, so a stream that claims more than the cap costs no allocation, and a
-// valid one costs exactly its length (the copy returned).
+// inflateBuffers hold MaxPlaintextBytes each: inflation writes into one, so a
+// stream that inflates past the cap costs no allocation, and a valid one
+// costs exactly its length (the copy returned). Compression is deflate, in
+// deflate.go.
 var inflateBuffers = sync.Pool{New: func() any {
-	b := make([]byte, MaxPlaintextBytes+1)
+	b := make([]byte, 0, MaxPlaintextBytes)
 	return &b
 }}
 
 // inflate decompresses a raw DEFLATE stream, refusing more than
 // MaxPlaintextBytes of output: the decompression bomb stops there.
 func inflate(compressed []byte) ([]byte, error) {
-	r := flateReaders.Get().(io.ReadCloser)
-	defer flateReaders.Put(r)
-	if err := r.(flate.Resetter).Reset(bytes.NewReader(compressed), nil); err != nil {
-		return nil, invalidf("compressed payload unreadable")
-	}
 	scratch := inflateBuffers.Get().(*[]byte)
 	defer inflateBuffers.Put(scratch)
-	buf, n := *scratch, 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, invalidf("compressed payload malformed")
-		}
-	}
-	if n > MaxPlaintextBytes {
+	out, err := internaldeflate.Decompress((*scratch)[:0], compressed, MaxPlaintextBytes)
+	switch {
+	case errors.Is(err, internaldeflate.ErrTooLarge):
 		return nil, invalidf("compressed payload inflates past %d bytes", MaxPlaintextBytes)
+	case err != nil:
+		return nil, invalidf("compressed payload malformed")
 	}
-	return bytes.Clone(buf[:n]), nil
+	return bytes.Clone(out), nil
 }

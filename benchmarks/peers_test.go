@@ -163,7 +163,7 @@ func forPeers(b *testing.B, f func(b *testing.B, p peer, cookie string)) {
 			b.Run("size="+sz.Name+"/impl="+p.impl, func(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(JSONSize(values)))
-				f(b, p, cookie)
+				withCPUTime(b, func() { f(b, p, cookie) })
 			})
 		}
 	}
