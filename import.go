@@ -52,9 +52,10 @@ type Imported struct {
 	// the zero time when the source does not say, which counts as now. The
 	// new session's absolute lifetime counts from it, so that an import never
 	// extends a session. When the source's Expiry comes before IssuedAt plus
-	// the Manager's Lifetime, the new session's issued-at is moved earlier, to
-	// Expiry minus Lifetime: the session then ends when the source's would have,
-	// and every later re-seal keeps that bound.
+	// the Manager's Lifetime (RememberLifetime for a remember-me session), the
+	// new session's issued-at is moved earlier, to Expiry minus that lifetime:
+	// the session then ends when the source's would have, and every later
+	// re-seal keeps that bound.
 	IssuedAt time.Time
 
 	// Expiry is when the source's session ends; the zero time when it does
@@ -208,14 +209,18 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 		ms = append(ms, member{name, b.Bytes()})
 	}
 	ms.sort()
+	if got.RememberMe > RememberNo {
+		return invalidf("unknown RememberMe %d", got.RememberMe)
+	}
 
-	// Times in whole seconds, as claims are.
+	// Times in whole seconds, as claims are. The lifetime is the one the
+	// session will have here: RememberLifetime for a remember-me session.
 	iat := got.IssuedAt
 	if iat.IsZero() {
 		iat = now
 	}
 	iat = time.Unix(iat.Unix(), 0)
-	lifetime := m.codec.cfg.Lifetime
+	lifetime := m.codec.lifetime(got.RememberMe)
 	if exp := got.Expiry; !exp.IsZero() {
 		if now.Unix() >= exp.Unix() {
 			return expiredf(ReasonLifetime, "the source's session expired %ds ago", now.Unix()-exp.Unix())
@@ -234,7 +239,7 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 	if lat.Before(iat) {
 		lat = iat
 	}
-	exp := m.codec.Expiry(iat, lat)
+	exp := m.codec.ExpiryOf(iat, lat, got.RememberMe)
 	if exp.Unix() <= lat.Unix() {
 		return expiredf(ReasonLifetime, "past the absolute lifetime since the source issued it")
 	}
@@ -255,9 +260,6 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 				expire = append(expire, line)
 			}
 		}
-	}
-	if got.RememberMe > RememberNo {
-		return invalidf("unknown RememberMe %d", got.RememberMe)
 	}
 	s.st = state{issuedAt: iat, expiry: exp, subject: got.Subject, remember: got.RememberMe, values: ms}
 	s.saved, s.dirty, s.reseal = s.st, false, true

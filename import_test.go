@@ -604,3 +604,86 @@ func TestImportKeepsSubjectAndRememberMe(t *testing.T) {
 		}
 	}
 }
+
+// A remember-me import counts with RememberLifetime, both ways: a source
+// that allows longer than Lifetime keeps its session, one that allows less
+// than RememberLifetime is not extended by later re-seals.
+func TestImportRememberLifetime(t *testing.T) {
+	now := e2eStart
+	for _, tc := range []struct {
+		name     string
+		iat, exp time.Time
+		wantIAT  time.Time
+	}{
+		{"longer than Lifetime", now.Add(-2 * time.Hour), now.Add(10 * 24 * time.Hour), now.Add(-20 * 24 * time.Hour)},
+		{"no source expiry", now.Add(-2 * time.Hour), time.Time{}, now.Add(-2 * time.Hour)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			imp := fakeImporter{"legacy", func(v string) (*Imported, error) {
+				got := legacyValues(v)
+				got.IssuedAt, got.Expiry, got.RememberMe = tc.iat, tc.exp, RememberYes
+				return got, nil
+			}}
+			m, clock, _ := e2eManager(t, Config{Lifetime: time.Hour, RememberLifetime: 30 * 24 * time.Hour, Importers: []Importer{imp}})
+			s, err := m.LoadHeader("legacy=ann")
+			wantExp := tc.wantIAT.Add(30 * 24 * time.Hour)
+			if err != nil || !s.IssuedAt().Equal(tc.wantIAT) || !s.ExpiresAt().Equal(wantExp) {
+				t.Fatalf("%v: iat %v exp %v; want %v, %v", err, s.IssuedAt(), s.ExpiresAt(), tc.wantIAT, wantExp)
+			}
+			lines, err := m.SetCookies(s)
+			if err != nil || len(lines) != 2 {
+				t.Fatalf("SetCookies %q, %v", lines, err)
+			}
+			clock.Advance(wantExp.Sub(now) - time.Second)
+			again, err := m.LoadHeader(strings.Split(lines[0], ";")[0])
+			if err != nil || again.GetString("user") != "ann" {
+				t.Fatalf("a second before the end: %v", err)
+			}
+			again.Set("seen", 1)
+			resealed, err := m.SetCookies(again)
+			if err != nil || len(resealed) != 1 {
+				t.Fatalf("re-seal: %q, %v", resealed, err)
+			}
+			clock.Advance(time.Second)
+			if _, err := m.LoadHeader(strings.Split(resealed[0], ";")[0]); !errors.Is(err, ErrExpired) {
+				t.Fatalf("at the source's end: %v", err)
+			}
+		})
+	}
+}
+
+// Config.Observer hears of an import: a load imported, with the importer's
+// Source as its reason, then a save sealed because of it; a refused import is
+// a load refused with its reason.
+func TestImportObserved(t *testing.T) {
+	var mu sync.Mutex
+	var events []Event
+	observe := func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	imp := fakeImporter{"legacy", func(v string) (*Imported, error) {
+		if v == "old" {
+			return nil, expiredf(ReasonLifetime, "too old")
+		}
+		return legacyValues(v), nil
+	}}
+	m, _, _ := e2eManager(t, Config{Observer: observe, Importers: []Importer{imp}})
+	for _, tc := range []struct {
+		cookie string
+		want   []string // op/outcome/reason of each event
+	}{
+		{"legacy=ann", []string{"load/imported/legacy", "save/sealed/imported"}},
+		{"legacy=old", []string{"load/expired/lifetime"}},
+	} {
+		events = nil
+		loadWith(t, m, tc.cookie, nil)
+		var got []string
+		for _, e := range events {
+			if e.Op == OpSave && e.Outcome != OutcomeSealed {
+				continue // nothing sealed: whatever the save found to do
+			}
+			got = append(got, e.Op+"/"+e.Outcome+"/"+e.Reason)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: events %q, want %q", tc.cookie, got, tc.want)
+		}
+	}
+}
