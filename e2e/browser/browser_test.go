@@ -2,6 +2,7 @@ package browser
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,18 +28,34 @@ import (
 	"github.com/cookiesession/cookiesession"
 )
 
-const (
-	cookieName = cookiesession.DefaultName // the demo server's default -name
-	lifetime   = 2 * time.Hour             // given to the server as -lifetime
-)
+const cookieName = cookiesession.DefaultName // the demo server's default -name
+
+// lifetime is given to the server as -lifetime, or is the lifetime of the
+// server at $BROWSER_BASE ($BROWSER_LIFETIME).
+var lifetime = 2 * time.Hour
 
 // TestBrowser runs the demo server and one headless Chromium, and goes through
 // the checks in order, as one person in one browser would. Each check is a
 // subtest that logs "browser check: <name>: ok" when it passes.
+//
+// With $BROWSER_BASE set (http://localhost:PORT) it drives the demo served
+// there instead, whose session lifetime is $BROWSER_LIFETIME, and writes its
+// screenshot under $BROWSER_ARTIFACTS: scripts/edge.sh points it at the demo
+// served by workerd.
 func TestBrowser(t *testing.T) {
 	root := repoRoot(t)
-	srv := startServer(t, root, "-lifetime", lifetime.String())
-	b := startBrowser(t, srv.base)
+	base := os.Getenv("BROWSER_BASE")
+	if base == "" {
+		base = startServer(t, root, "-lifetime", lifetime.String()).base
+	} else {
+		d, err := time.ParseDuration(os.Getenv("BROWSER_LIFETIME"))
+		if err != nil {
+			t.Fatalf("BROWSER_BASE is set: BROWSER_LIFETIME must be the server's session lifetime: %v", err)
+		}
+		lifetime = d
+		t.Logf("server: %s (BROWSER_BASE), session lifetime %v", base, lifetime)
+	}
+	b := startBrowser(t, base)
 
 	checks := []struct {
 		name string
@@ -284,7 +301,8 @@ func checkScreenshot(t *testing.T, b *browser, root string) {
 	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("the screenshot is not a PNG")
 	}
-	dir := filepath.Join(root, "artifacts", "browser")
+	rel := cmp.Or(os.Getenv("BROWSER_ARTIFACTS"), filepath.Join("artifacts", "browser"))
+	dir := filepath.Join(root, rel)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +310,7 @@ func checkScreenshot(t *testing.T, b *browser, root string) {
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote artifacts/browser/session-inspector.png (%d bytes): %s", len(png), b.text("#bytes"))
+	t.Logf("wrote %s (%d bytes): %s", filepath.Join(rel, "session-inspector.png"), len(png), b.text("#bytes"))
 }
 
 func checkShrink(t *testing.T, b *browser) {
