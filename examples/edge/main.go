@@ -1,0 +1,52 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"syscall/js"
+)
+
+// bridgeFunc is the global function through which worker.mjs calls the Go
+// program for each request.
+const bridgeFunc = "cookiesessionServe"
+
+// main builds the handler, publishes the bridge function and blocks: the
+// program serves until the isolate goes away.
+func main() {
+	h := newHandler()
+	js.Global().Set(bridgeFunc, js.FuncOf(func(_ js.Value, args []js.Value) any {
+		return toJS(serve(h, fromJS(args)))
+	}))
+	select {}
+}
+
+// fromJS reads the bridge's arguments: method, URL, the header list as
+// [name, value] pairs, and the body as a Uint8Array or null.
+func fromJS(args []js.Value) request {
+	if len(args) != 4 {
+		return request{} // serve answers 400
+	}
+	in := request{method: args[0].String(), url: args[1].String()}
+	pairs := args[2]
+	for i, n := 0, pairs.Length(); i < n; i++ {
+		kv := pairs.Index(i)
+		in.header = append(in.header, [2]string{kv.Index(0).String(), kv.Index(1).String()})
+	}
+	if body := args[3]; body.Truthy() {
+		in.body = make([]byte, body.Length())
+		js.CopyBytesToGo(in.body, body)
+	}
+	return in
+}
+
+// toJS returns {status, headers, body}: headers as [name, value] pairs, one
+// per value, and body as a Uint8Array.
+func toJS(out response) js.Value {
+	headers := make([]any, len(out.header))
+	for i, kv := range out.header {
+		headers[i] = []any{kv[0], kv[1]}
+	}
+	body := js.Global().Get("Uint8Array").New(len(out.body))
+	js.CopyBytesToJS(body, out.body)
+	return js.ValueOf(map[string]any{"status": out.status, "headers": headers, "body": body})
+}
