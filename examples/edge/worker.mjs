@@ -21,6 +21,7 @@ function start(env) {
 		go.env.COOKIESESSION_KEYS = env.COOKIESESSION_KEYS;
 	}
 	return WebAssembly.instantiate(program, go.importObject).then((instance) => {
+		delete globalThis.cookiesessionServe; // a program that exited before left its own
 		go.run(instance).then(
 			() => console.error("edge: the Go program exited; the next request starts it again"),
 			(err) => console.error("edge: the Go program failed; the next request starts it again:", err),
