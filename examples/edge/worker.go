@@ -3,9 +3,13 @@
 // examples/visits/app) compiled with GOOS=js GOARCH=wasm and called by a small
 // JavaScript bridge, worker.mjs, once per request.
 //
-//	GOOS=js GOARCH=wasm go build -o examples/edge/build/visits.wasm ./examples/edge
+//	GOOS=js GOARCH=wasm go build -ldflags="-s -w" -o examples/edge/build/visits.wasm ./examples/edge
 //	cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" examples/edge/build/
-//	COOKIESESSION_KEYS="$(cat keys.json)" npx workerd serve examples/edge/config.capnp
+//	npm install --prefix examples/edge/build/npm workerd@1.20261117.1
+//	COOKIESESSION_KEYS="$(cat keys.json)" examples/edge/build/npm/node_modules/.bin/workerd serve examples/edge/config.capnp
+//
+// wrangler.toml deploys it to Cloudflare; scripts/edge.sh tests it in workerd
+// (see "Deploying to the edge" in the repository's README).
 //
 // The key ring is the JWK Set in the COOKIESESSION_KEYS binding (a Workers
 // secret; the bridge hands it to the Go program as its environment). A worker
