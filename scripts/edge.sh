@@ -179,6 +179,20 @@ done
 pass "counter: 1, 2, 3 in the worker (cookie jar: $(jar_names))"
 status=$(curl -sS -I -b "$jar" -o "$build/headers.txt" -w '%{http_code}' "$worker/api/session")
 [[ "$status" == 200 ]] || die "HEAD /api/session: status $status"
+# A handler that waits (the counter's ?delay=3s) while another request is
+# served: the bridge runs each on a goroutine of its own, so the second one
+# does not wait for the first (with a synchronous call it took the rest of
+# the 3 s, the event loop blocked).
+curl -sS -o "$build/delayed.html" -w '%{http_code} %{time_total}\n' "$worker/?delay=3s" >"$build/delayed.txt" &
+delayed=$!
+sleep 0.5
+other=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' "$worker/api/session")
+wait "$delayed" || die "GET /?delay=3s failed"
+read -r dstatus dtime <"$build/delayed.txt"
+[[ "$dstatus" == 200 ]] && grep -q '<span id="visits">1</span>' "$build/delayed.html" || die "GET /?delay=3s: status $dstatus"
+[[ "${other%% *}" == 200 ]] && awk -v d="$dtime" -v o="${other#* }" 'BEGIN { exit !(d >= 3 && o < 1) }' ||
+	die "a waiting handler: /?delay=3s took $dtime s; a request sent 0.5 s into it answered ${other%% *} after ${other#* } s (want >= 3 s, and 200 within 1 s)"
+pass "a handler that waits (/?delay=3s, $dtime s) does not hold up another request (${other#* } s)"
 
 get "$worker/api/session" >/dev/null
 id_before=$(json_field id)

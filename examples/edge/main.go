@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"syscall/js"
 )
 
@@ -15,9 +16,30 @@ const bridgeFunc = "cookiesessionServe"
 func main() {
 	h := newHandler()
 	js.Global().Set(bridgeFunc, js.FuncOf(func(_ js.Value, args []js.Value) any {
-		return toJS(serve(h, fromJS(args)))
+		in := fromJS(args) // read now: the arguments are valid during the call only
+		return promise(func() js.Value { return toJS(serve(h, in)) })
 	}))
 	select {}
+}
+
+// promise returns a JavaScript Promise of work's result. work runs on its own
+// goroutine, so a handler may block (on a timer, a channel) without blocking
+// the runtime's event loop, which is what wakes it up again.
+func promise(work func() js.Value) js.Value {
+	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve, reject := args[0], args[1]
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					reject.Invoke(js.Global().Get("Error").New(fmt.Sprint("edge: ", p)))
+				}
+			}()
+			resolve.Invoke(work())
+		}()
+		return nil
+	})
+	defer executor.Release() // the Promise constructor calls it before returning
+	return js.Global().Get("Promise").New(executor)
 }
 
 // fromJS reads the bridge's arguments: method, URL, the header list as

@@ -1,7 +1,8 @@
 // The bridge between the Workers runtime and the Go program (main.go, built
 // with GOOS=js GOARCH=wasm): each Fetch API request becomes one call of the
-// Go function cookiesessionServe(method, url, headers, body), whose answer
-// {status, headers, body} becomes the Response. Headers travel as a list of
+// Go function cookiesessionServe(method, url, headers, body), whose answer, a
+// promise of {status, headers, body}, becomes the Response. The handler runs
+// on a goroutine of its own, so one that waits (a timer) lets the others run. Headers travel as a list of
 // [name, value] pairs, so every Set-Cookie line stays its own header.
 //
 // The Go program starts on the first request, not at module load: Workers
@@ -52,7 +53,7 @@ export default {
 		const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
 		let out;
 		try {
-			out = serve(request.method, request.url, [...request.headers], body);
+			out = await serve(request.method, request.url, [...request.headers], body);
 		} catch (err) {
 			console.error("edge: 500: the Go program failed on", request.method, request.url, err);
 			return failure(500, "500: internal server error");
