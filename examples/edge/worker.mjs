@@ -2,8 +2,9 @@
 // with GOOS=js GOARCH=wasm): each Fetch API request becomes one call of the
 // Go function cookiesessionServe(method, url, headers, body), whose answer, a
 // promise of {status, headers, body}, becomes the Response. The handler runs
-// on a goroutine of its own, so one that waits (a timer) lets the others run. Headers travel as a list of
-// [name, value] pairs, so every Set-Cookie line stays its own header.
+// on a goroutine of its own, so one that waits (a timer) lets the others run.
+// Headers travel as a list of [name, value] pairs, so every Set-Cookie line
+// stays its own header.
 //
 // The Go program starts on the first request, not at module load: Workers
 // refuse random numbers (the Go runtime seeds itself with them) in the
