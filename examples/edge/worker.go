@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/examples/visits/app"
@@ -39,14 +40,22 @@ import (
 const keysVar = "COOKIESESSION_KEYS"
 
 // newHandler returns the demo behind its session middleware, configured as
-// the native demo is by default (cookie "session", encrypted, 24 hours), so
-// that the two share sessions when they share a ring. Without a valid ring it
-// logs the reason once and returns [unconfigured].
+// the native demo is by default (cookie "session", encrypted, 24 hours, 30
+// days with "remember me", a revocation list in memory), so that the two
+// share sessions when they share a ring. Without a valid ring it logs the
+// reason once and returns [unconfigured].
+//
+// The revocation list in memory is the isolate's own: "log out everywhere"
+// holds in the isolate that served it, not across a deployment's isolates.
 func newHandler() http.Handler {
 	keys, err := cookiesession.KeyRingFromEnv(keysVar)
 	var sessions *cookiesession.Manager
 	if err == nil {
-		sessions, err = cookiesession.New(cookiesession.Config{Keys: keys})
+		sessions, err = cookiesession.New(cookiesession.Config{
+			Keys:             keys,
+			RememberLifetime: 30 * 24 * time.Hour,
+			Revocations:      cookiesession.NewRevocations(nil),
+		})
 	}
 	if err != nil {
 		slog.Error("edge: no valid key ring: every request gets a 500 until a deployment sets one", "binding", keysVar, "err", err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,6 +118,28 @@ func TestWorkerServesTheDemo(t *testing.T) {
 	out = c.do("GET", "/", nil)
 	if visits(t, out) != "4" || !bytes.Contains(out.body, []byte("Welcome, ada.")) || !bytes.Contains(out.body, []byte(`<b id="user">ada</b>`)) {
 		t.Fatalf("after login: %s", out.body)
+	}
+}
+
+// TestWorkerLogOutEverywhere: the worker is configured with a revocation
+// list, as the native demo is, so "log out everywhere" logs out the user's
+// other browser and keeps this one.
+func TestWorkerLogOutEverywhere(t *testing.T) {
+	t.Setenv(keysVar, testRing(t))
+	h := newHandler()
+	laptop := &client{t: t, h: h, cookies: map[string]string{}}
+	phone := &client{t: t, h: h, cookies: map[string]string{}}
+	laptop.do("POST", "/login", url.Values{"user": {"ada"}})
+	phone.do("POST", "/login", url.Values{"user": {"ada"}})
+	out := laptop.do("POST", "/logout/everywhere", nil)
+	if out.status != http.StatusSeeOther || !slices.Contains(out.header, [2]string{"Location", "/"}) {
+		t.Fatalf("log out everywhere: status %d, headers %q, want a redirect to /", out.status, out.header)
+	}
+	if out := laptop.do("GET", "/", nil); !bytes.Contains(out.body, []byte(`<b id="user">ada</b>`)) {
+		t.Fatalf("the laptop was logged out too: %s", out.body)
+	}
+	if out := phone.do("GET", "/", nil); bytes.Contains(out.body, []byte(`<b id="user">`)) {
+		t.Fatalf("the phone is still logged in: %s", out.body)
 	}
 }
 
