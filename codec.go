@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -118,11 +119,19 @@ type CodecConfig struct {
 // A Codec seals session payloads into cookie values and opens them again, for
 // one cookie name, purpose and mode. It is safe for concurrent use. Content
 // keys and their ciphers are built once per ring (again only when the
-// [KeySource] returns a new ring), never per call.
+// [KeySource] returns a new ring), never per call. A value it seals without
+// compression because its compressor failed (a bug) is logged with log/slog,
+// as the default Config.ErrorLog logs; a Manager's codec reports it through
+// the Manager's ErrorLog.
 type Codec struct {
 	cfg     CodecConfig
 	names   [MaxChunksLimit]string
 	derived atomic.Pointer[derivedRing]
+
+	// errorLog reports what the application should know but no call
+	// returns: a value sealed without compression because the compressor
+	// failed. It is the default Config.ErrorLog, or the Manager's.
+	errorLog func(r *http.Request, err error)
 }
 
 // derivedRing holds the content keys of one ring for the codec's mode and
@@ -191,7 +200,7 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 	if cfg.IdleTimeout > 0 && cfg.IdleTimeout < time.Second {
 		return nil, configErrorf("IdleTimeout %v is under one second", cfg.IdleTimeout)
 	}
-	c := &Codec{cfg: cfg}
+	c := &Codec{cfg: cfg, errorLog: logError}
 	for i := range c.names {
 		c.names[i] = ChunkName(cfg.Name, i)
 	}
@@ -341,8 +350,13 @@ func (c *Codec) appendSealed(dst, payload []byte) ([]byte, error) {
 		defer putBuffer(zbuf)
 		// Compress only when the sealed value gets shorter, the longer
 		// header with "zip" included.
-		zbuf.b = deflate(zbuf.b[:0], payload)
-		if len(key.zHeader)+b64.EncodedLen(len(zbuf.b)) < len(key.header)+b64.EncodedLen(len(payload)) {
+		var err error
+		zbuf.b, err = compressor(zbuf.b[:0], payload)
+		if err != nil {
+			// Sealed as it is: larger, but as valid, and not worth the
+			// request.
+			c.errorLog(nil, fmt.Errorf("cookiesession: sealed without compression: %w", err))
+		} else if len(key.zHeader)+b64.EncodedLen(len(zbuf.b)) < len(key.header)+b64.EncodedLen(len(payload)) {
 			header, plaintext = key.zHeader, zbuf.b
 		}
 	}
@@ -882,10 +896,13 @@ func putBuffer(b *buffer) {
 	}
 }
 
+// compressor is deflate, in deflate.go, a variable so that a test can make
+// it fail.
+var compressor = deflate
+
 // inflateBuffers hold MaxPlaintextBytes each: inflation writes into one, so a
 // stream that inflates past the cap costs no allocation, and a valid one
-// costs exactly its length (the copy returned). Compression is deflate, in
-// deflate.go.
+// costs exactly its length (the copy returned).
 var inflateBuffers = sync.Pool{New: func() any {
 	b := make([]byte, 0, MaxPlaintextBytes)
 	return &b

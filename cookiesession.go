@@ -271,11 +271,13 @@ type Config struct {
 
 	// ErrorLog receives, for the application's logs, why a request's cookie
 	// was refused (matching ErrInvalid, ErrExpired or ErrRevoked), why a
-	// session could not be saved, and each import (an [*ImportError],
-	// matching ErrImported when the session was imported). The request may
-	// be nil for the low-level calls. The default value logs with log/slog:
-	// imports and revoked sessions at Info, expired sessions at Debug, the
-	// rest at Warn.
+	// session could not be saved, each import (an [*ImportError], matching
+	// ErrImported when the session was imported), and why a session was
+	// saved without compression although Compress asked for it (an internal
+	// error of the compressor, a bug: the session is saved all the same).
+	// The request may be nil for the low-level calls. The default value logs
+	// with log/slog: imports and revoked sessions at Info, expired sessions
+	// at Debug, the rest at Warn.
 	ErrorLog func(r *http.Request, err error)
 
 	// Importers read, in order, sessions of other systems from a request
@@ -391,6 +393,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	cfg.Purpose, cfg.Limits, cfg.Lifetime, cfg.RememberLifetime = cc.Purpose, cc.Limits, cc.Lifetime, cc.RememberLifetime
 
+	codec.errorLog = cfg.ErrorLog
 	m := &Manager{cfg: cfg, codec: codec}
 	var b strings.Builder
 	b.WriteString("; Path=" + cfg.Path)

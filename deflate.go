@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -170,22 +171,61 @@ type deflater struct {
 
 var deflaters = sync.Pool{New: func() any { return new(deflater) }}
 
-// deflate appends the raw DEFLATE compression of src to dst. src must be
-// shorter than 1<<28 bytes (MaxPlaintextBytes is much less).
-func deflate(dst, src []byte) []byte {
+// zMaxInput bounds the input. A symbol's frequency is packed with the symbol
+// into 32 bits (frequency<<9 | symbol, see huffScratch.collect): a symbol
+// counted 1<<23 times would overflow it, and that takes an input of 1<<23
+// bytes at least. (A token's 28 bits of position allow more.)
+// MaxPlaintextBytes, 250,000, is far below.
+const zMaxInput = 1<<23 - 1
+
+// deflate appends the raw DEFLATE compression of src to dst. It returns dst
+// unchanged and an error matching errDeflate when src is longer than
+// zMaxInput or when the block written is not of the size computed for it
+// before writing: a bug of this file, none known, which the caller answers by
+// not compressing, rather than with a panic on the request path.
+func deflate(dst, src []byte) ([]byte, error) {
+	if len(src) > zMaxInput {
+		return dst, fmt.Errorf("%w: %d bytes of input, at most %d", errDeflate, len(src), zMaxInput)
+	}
 	d := deflaters.Get().(*deflater)
-	dst = d.compress(dst, src)
+	out, err := d.compress(dst, src)
+	if err != nil {
+		return dst, err // and d is dropped, whatever state it is in
+	}
 	if cap(d.matches) <= 16<<10 { // do not keep the rare huge one
 		deflaters.Put(d)
 	}
-	return dst
+	return out, nil
 }
 
-func (d *deflater) compress(dst, src []byte) []byte {
+func (d *deflater) compress(dst, src []byte) ([]byte, error) {
+	d.count(src)
+	return d.write(dst, src)
+}
+
+// count finds the matches of src and counts the symbols of its block.
+func (d *deflater) count(src []byte) {
 	d.litFreq, d.distFreq = [zNumLit]int32{}, [zNumDist]int32{}
 	d.lz77(src)
 	d.litFreq[zEOB] = 1
-	return d.writeBlock(dst, src)
+}
+
+// write appends the block of src, whose matches and symbols lz77 found and
+// counted, and checks that it has the size computed before writing. A block
+// computed too short makes its writer run past the room reserved, which Go's
+// bounds checks stop with a panic: write recovers it, so that the same bug
+// is the same error whichever way the sizes disagree.
+func (d *deflater) write(dst, src []byte) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = dst, fmt.Errorf("%w: writing past the block's computed size (%v)", errDeflate, v)
+		}
+	}()
+	out, ok := d.writeBlock(dst, src)
+	if !ok {
+		return dst, fmt.Errorf("%w: block written is not of its computed size", errDeflate)
+	}
+	return out, nil
 }
 
 // token returns the token of a match at pos of l+3 bytes at a distance of
@@ -366,8 +406,9 @@ func (d *deflater) fixedSize(n int) (fixedBits, extraBits int, ascii bool) {
 // writeBlock appends one final block of src with its matches: with dynamic
 // Huffman codes (BTYPE 10), or with the fixed codes (BTYPE 01) when that is
 // no longer. The fixed block wins on short inputs that do not compress much,
-// where the tables of the dynamic codes cost more than they save.
-func (d *deflater) writeBlock(dst, src []byte) []byte {
+// where the tables of the dynamic codes cost more than they save. It reports
+// whether the block written has the size computed.
+func (d *deflater) writeBlock(dst, src []byte) ([]byte, bool) {
 	h := &d.huff
 	fixedBits, extraBits, ascii := d.fixedSize(len(src))
 
@@ -394,20 +435,16 @@ func (d *deflater) writeBlock(dst, src []byte) []byte {
 	numLit, numDist := int(d.litOrder[nLit-1])+1, int(d.distOrder[nDist-1])+1
 
 	// The code lengths, run-length encoded across both codes, and their code.
+	// zlib refuses an incomplete code-length code, and build makes a
+	// complete one of two symbols or more. There are always two: the numLit
+	// (257 to 286) lengths of the literal/length code either include a zero
+	// run, a symbol 0, 17 or 18 besides the length of end-of-block, or are
+	// all used; then, as numLit is no power of two, the complete code has
+	// two lengths at least.
 	d.codeLengths(numLit, nLit, nDist, &litCount, &distCount)
-	phantom := -1
-	if countNonZero(d.clFreq[:]) < 2 {
-		// zlib refuses an incomplete code-length code: give it a second
-		// symbol, never used.
-		phantom = slices.Index(d.clFreq[:], 0)
-		d.clFreq[phantom] = 1
-	}
 	d.clCode = [32]uint32{} // the lengths of all are written, used or not
 	clBits, _ := h.build(h.collect(0, d.clFreq[:], 0), d.clCode[:zNumCL], d.clOrder[:], zMaxCLBits)
 	dynBits += clBits + 2*int(d.clFreq[16]) + 3*int(d.clFreq[17]) + 7*int(d.clFreq[18])
-	if phantom >= 0 {
-		dynBits -= int(d.clCode[phantom] >> 16)
-	}
 	numCL := zNumCL
 	for numCL > 4 && d.clCode[zCLOrder[numCL-1]] == 0 {
 		numCL--
@@ -454,23 +491,26 @@ func putCL(acc uint64, nb uint, c uint16, clCode *[32]uint32) (uint64, uint) {
 	return acc, nb + uint(code>>16) + uint(zCLExtra[sym])
 }
 
-// writeFixed appends a final block of the fixed codes, size bits long.
-func (d *deflater) writeFixed(dst, src []byte, size int) []byte {
+// writeFixed appends a final block of the fixed codes, size bits long, and
+// reports whether it is.
+func (d *deflater) writeFixed(dst, src []byte, size int) ([]byte, bool) {
 	buf, out := reserve(dst, size)
 	return d.data(out, buf, src, 0, 1|1<<1, 3, &zFixedLit, &zFixedDist) // BFINAL, BTYPE 01
 }
 
 // reserve returns dst grown by the bytes of a block of size bits (out) and
-// those bytes and 8 more for flush to store into (buf).
+// those bytes and 8 more for flush to store into (buf), capped there, so that
+// a store past them panics (see deflater.write).
 func reserve(dst []byte, size int) (buf, out []byte) {
 	nb := (size + 7) / 8
 	out = slices.Grow(dst, nb+8)
-	return out[len(dst) : len(dst)+nb+8], out[:len(dst)+nb]
+	return out[len(dst) : len(dst)+nb+8 : len(dst)+nb+8], out[:len(dst)+nb]
 }
 
 // data writes the literals and matches of src and the end of block with the
 // codes lit and dist into buf, from its byte pos and the nb bits of acc on,
-// and returns out, which ends where buf does without its 8 spare bytes.
+// and returns out, which ends where buf does without its 8 spare bytes. It
+// reports whether the bytes written end there too.
 //
 // After a flush at most 7 bits are pending, so three literals of at most 15
 // bits fit before the next, or the one or two left of a run, or a length
@@ -478,7 +518,7 @@ func reserve(dst []byte, size int) (buf, out []byte) {
 // store and shifts, for three literals or a match. Shift counts are masked
 // with 63, which they never exceed: Go defines shifts past the width, and
 // without the mask the compiler adds code for that case to every shift.
-func (d *deflater) data(out, buf, src []byte, pos int, acc uint64, nb uint, lit *[zNumLit]uint32, dist *[zNumDist]uint32) []byte {
+func (d *deflater) data(out, buf, src []byte, pos int, acc uint64, nb uint, lit *[zNumLit]uint32, dist *[zNumDist]uint32) ([]byte, bool) {
 	matches, start := d.matches, 0
 	for k := 0; ; k++ {
 		end := len(src)
@@ -520,10 +560,7 @@ func (d *deflater) data(out, buf, src []byte, pos int, acc uint64, nb uint, lit 
 	acc |= uint64(code&0xffff) << (nb & 63)
 	nb += uint(code >> 16)
 	pos, _, nb = flush(buf, pos, acc, nb)
-	if pos+int(nb+7)/8 != len(buf)-8 {
-		panic("cookiesession: deflate wrote a block of another size than computed")
-	}
-	return out
+	return out, pos+int(nb+7)/8 == len(buf)-8
 }
 
 // flush stores the bits of acc, nb of them, at buf[pos:] and drops the
@@ -586,15 +623,6 @@ func (d *deflater) codeLengths(numLit, nLit, nDist int, litCount, distCount *[zM
 	}
 	freq[0], freq[17], freq[18] = int32(runs&0xffff), int32(runs>>16&0xffff), int32(runs>>32&0xffff)
 	d.ncl, d.clFreq = k, freq
-}
-
-func countNonZero(s []int32) (n int) {
-	for _, v := range s {
-		if v != 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // huffScratch is the working memory of build.

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"compress/flate"
 	"container/heap"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -149,6 +150,23 @@ func deflateLongCodes() []byte {
 	return b
 }
 
+// mustDeflate appends the compression of src to dst with d, or with a
+// pooled deflater when d is nil, and fails t on an error.
+func mustDeflate(t testing.TB, d *deflater, dst, src []byte) []byte {
+	t.Helper()
+	var z []byte
+	var err error
+	if d == nil {
+		z, err = deflate(dst, src)
+	} else {
+		z, err = d.compress(dst, src)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
 func inflateAll(t testing.TB, compressed []byte) []byte {
 	t.Helper()
 	out, err := io.ReadAll(flate.NewReader(bytes.NewReader(compressed)))
@@ -174,9 +192,9 @@ func TestDeflateRoundTrip(t *testing.T) {
 			for i := range 3 {
 				var z []byte
 				if i < 2 {
-					z = deflate([]byte("prefix"), src)
+					z = mustDeflate(t, nil, []byte("prefix"), src)
 				} else {
-					z = new(deflater).compress([]byte("prefix"), src)
+					z = mustDeflate(t, new(deflater), []byte("prefix"), src)
 				}
 				if !bytes.HasPrefix(z, []byte("prefix")) {
 					t.Fatal("deflate did not append to dst")
@@ -203,7 +221,7 @@ func TestDeflateBlockTypes(t *testing.T) {
 	types := map[int]int{}
 	for name, src := range deflateInputs() {
 		d := new(deflater)
-		z := d.compress(nil, src)
+		z := mustDeflate(t, d, nil, src)
 		fixedBits, _, _ := d.fixedSize(len(src))
 		fixedBytes := (fixedBits + 7) / 8
 		switch bt := blockType(z); {
@@ -213,6 +231,10 @@ func TestDeflateBlockTypes(t *testing.T) {
 			t.Errorf("%s: dynamic block of %d bytes, the fixed one would be %d", name, len(z), fixedBytes)
 		case bt != 1 && bt != 2:
 			t.Errorf("%s: block type %d", name, bt)
+		case bt == 2 && countNonZero(d.clFreq[:]) < 2:
+			// Which writeBlock relies on: zlib refuses a code-length
+			// code of one symbol.
+			t.Errorf("%s: the code-length code has %d symbols", name, countNonZero(d.clFreq[:]))
 		}
 		types[blockType(z)]++
 	}
@@ -224,9 +246,68 @@ func TestDeflateBlockTypes(t *testing.T) {
 		if name == "long-codes" {
 			src = deflateLongCodes()
 		}
-		if got := blockType(deflate(nil, src)); got != want {
+		if got := blockType(mustDeflate(t, nil, nil, src)); got != want {
 			t.Errorf("%s: block type %d, want %d", name, got, want)
 		}
+	}
+}
+
+// TestDeflateSizeCheck makes the size computed for a block disagree with
+// the bytes written, as a bug in counting or in sizing would, both ways:
+// symbols counted that the data lacks (computed too long), or counts lowered
+// under the data's (computed too short: the writer runs past the room
+// reserved). deflate.go panicked on both; now write returns errDeflate and
+// dst as it was, unless the counts changed do not size the block written,
+// and the pooled deflate of the same input still works.
+func TestDeflateSizeCheck(t *testing.T) {
+	in := deflateInputs()
+	var checked, recovered int
+	for _, name := range []string{"text", "json", "session-293", "session-10000"} {
+		src := in[name]
+		most := 0 // the literal counted most
+		for c := range 256 {
+			if bytes.Count(src, []byte{byte(c)}) > bytes.Count(src, []byte{byte(most)}) {
+				most = c
+			}
+		}
+		for _, tamper := range []struct {
+			what string
+			f    func(d *deflater)
+		}{
+			{"literals counted, never written", func(d *deflater) { d.litFreq[0x01] += 500 }},
+			{"a match counted, never written", func(d *deflater) { d.litFreq[257+28] += 100; d.distFreq[29] += 100 }},
+			{"literals written, not counted", func(d *deflater) { d.litFreq[most] = min(d.litFreq[most], 1) }},
+			{"a few literals written, not counted", func(d *deflater) { d.litFreq[most] = max(d.litFreq[most]-40, 1) }},
+		} {
+			d := new(deflater)
+			d.count(src)
+			before := d.litFreq
+			tamper.f(d)
+			if d.litFreq == before {
+				continue // nothing to lower
+			}
+			out, err := d.write([]byte("prefix"), src)
+			switch {
+			case err == nil:
+				// The counts that changed did not size the block written
+				// (a fixed block sizes literals under 144 by their number).
+				if got := inflateAll(t, out[len("prefix"):]); !bytes.Equal(got, src) {
+					t.Errorf("%s, %s: no error, and the output does not inflate to the input", name, tamper.what)
+				}
+			case !errors.Is(err, errDeflate) || string(out) != "prefix":
+				t.Errorf("%s, %s: %q, %v; want errDeflate and dst unchanged", name, tamper.what, out, err)
+			case strings.Contains(err.Error(), "past"):
+				recovered++
+			default:
+				checked++
+			}
+		}
+		if got := inflateAll(t, mustDeflate(t, nil, nil, src)); !bytes.Equal(got, src) {
+			t.Fatalf("%s: round trip differs after the failures", name)
+		}
+	}
+	if checked == 0 || recovered == 0 {
+		t.Errorf("size check failed %d times, writer stopped past its room %d times: want both", checked, recovered)
 	}
 }
 
@@ -236,7 +317,7 @@ func TestDeflateBlockTypes(t *testing.T) {
 func TestDeflateLongCodes(t *testing.T) {
 	src := deflateLongCodes()
 	d := new(deflater)
-	d.compress(nil, src)
+	mustDeflate(t, d, nil, src)
 	longest := uint32(0)
 	for _, sym := range d.litOrder[:countNonZero(d.litFreq[:])] {
 		longest = max(longest, d.litCode[sym]>>16)
@@ -259,7 +340,7 @@ func TestDeflateRatio(t *testing.T) {
 		w, _ := flate.NewWriter(&ref, flate.BestSpeed)
 		w.Write(src)
 		w.Close()
-		got := len(deflate(nil, src))
+		got := len(mustDeflate(t, nil, nil, src))
 		t.Logf("%s: %d -> %d bytes (compress/flate BestSpeed %d)", name, len(src), got, ref.Len())
 		if got > ref.Len()*11/10 {
 			t.Errorf("%s: %d bytes, compress/flate BestSpeed %d", name, got, ref.Len())
@@ -458,11 +539,11 @@ func FuzzDeflate(f *testing.F) {
 		f.Add(src[:min(len(src), 4096)])
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		z := deflate(nil, src)
+		z := mustDeflate(t, nil, nil, src)
 		if got := inflateAll(t, z); !bytes.Equal(got, src) {
 			t.Fatalf("round trip differs")
 		}
-		if z2 := deflate(nil, src); !bytes.Equal(z, z2) {
+		if z2 := mustDeflate(t, nil, nil, src); !bytes.Equal(z, z2) {
 			t.Fatalf("output differs from call to call")
 		}
 	})
@@ -479,7 +560,7 @@ func BenchmarkDeflate(b *testing.B) {
 			b.SetBytes(int64(len(src)))
 			var dst []byte
 			for b.Loop() {
-				dst = deflate(dst[:0], src)
+				dst, _ = deflate(dst[:0], src)
 			}
 			b.ReportMetric(float64(len(dst)), "out-bytes")
 		})
@@ -514,4 +595,13 @@ func BenchmarkDeflateStdlib(b *testing.B) {
 			})
 		}
 	}
+}
+
+func countNonZero(s []int32) (n int) {
+	for _, v := range s {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
 }

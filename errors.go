@@ -105,3 +105,8 @@ func withKind(err error, kind string) error {
 // errAuth is the one error for every authentication failure: wrong key, wrong
 // name or mode, flipped bits, truncation. It says nothing more on purpose.
 var errAuth = &reasonError{ErrInvalid, "authentication failed", ReasonAuth}
+
+// errDeflate reports a failure of the compressor's own checks while sealing
+// (a bug, none known). The value is then sealed without compression, and the
+// error reported through Config.ErrorLog.
+var errDeflate = errors.New("cookiesession: internal error of the DEFLATE compressor (please report it)")

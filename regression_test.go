@@ -1,8 +1,10 @@
 package cookiesession
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -255,5 +257,47 @@ func writeFileAtomic(t *testing.T, path string, b []byte) {
 	}
 	if err := os.Rename(path+".tmp", path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// deflate.go panicked on an internal size mismatch while sealing, dropping
+// the connection. A failing compressor now costs only the compression: the
+// value is sealed without it and the failure reported.
+func TestSealWithoutCompressionWhenDeflateFails(t *testing.T) {
+	defer func(f func(dst, src []byte) ([]byte, error)) { compressor = f }(compressor)
+	compressor = func(dst, src []byte) ([]byte, error) {
+		return append(dst, "not deflate"...), fmt.Errorf("%w: injected", errDeflate)
+	}
+	text := strings.Repeat("compressible text ", 100)
+
+	// A Manager's codec reports through the Manager's ErrorLog.
+	m, clock, lg := e2eManager(t, Config{Compress: true})
+	s, _ := m.LoadHeader()
+	s.Set("text", text)
+	lines, err := m.SetCookies(s)
+	if err != nil {
+		t.Fatalf("SetCookies: %v", err)
+	}
+	if err := lg.expectOne(t, errDeflate); !strings.Contains(err.Error(), "sealed without compression") {
+		t.Errorf("logged %q", err)
+	}
+	clock.Advance(time.Second)
+	next, err := m.LoadHeader(e2eCookieHeader(t, lines))
+	if err != nil || next.GetString("text") != text || next.Info().Compressed {
+		t.Fatalf("next request: %v, compressed %v", err, next.Info().Compressed)
+	}
+
+	// A Codec of its own logs with log/slog, as the default ErrorLog does.
+	var logged bytes.Buffer
+	defer func(l *slog.Logger) { slog.SetDefault(l) }(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	c := fxCodec(t, CodecConfig{Compress: true})
+	p := fxPayload(t, map[string]any{"text": text})
+	q, info, err := c.Open(fxSeal(t, c, p), fxNow)
+	if err != nil || string(q.Values["text"]) != string(p.Values["text"]) || info.Compressed {
+		t.Fatalf("Open: %v, compressed %v", err, info.Compressed)
+	}
+	if !strings.Contains(logged.String(), "sealed without compression") {
+		t.Errorf("slog got %q", logged.String())
 	}
 }
