@@ -301,3 +301,41 @@ func TestSealWithoutCompressionWhenDeflateFails(t *testing.T) {
 		t.Errorf("slog got %q", logged.String())
 	}
 }
+
+// Session.Raw handed out the session's own bytes: writing into them changed
+// the session without marking it changed, and the next save sealed it
+// ("alice" became "Xlice").
+func TestRawIsACopy(t *testing.T) {
+	m, _, _ := e2eManager(t, Config{})
+	s, _ := m.LoadHeader()
+	s.Set("user", "alice")
+	s.Raw("user")[1] = 'X'
+	if got := s.GetString("user"); got != "alice" {
+		t.Fatalf("a write into Raw changed a new session: %q", got)
+	}
+	lines, err := m.SetCookies(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A loaded session's values are in the plaintext it was opened from.
+	loaded, err := m.LoadHeader(e2eCookieHeader(t, lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded.Raw("user")[1] = 'X'
+	loaded.Set("n", 1) // sealed again, with "user" as it is
+	lines, err = m.SetCookies(loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := m.LoadHeader(e2eCookieHeader(t, lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := next.GetString("user"); got != "alice" || loaded.GetString("user") != "alice" {
+		t.Fatalf("a write into Raw was sealed: %q", got)
+	}
+	if s.Raw("absent") != nil {
+		t.Error("Raw of an absent key is not nil")
+	}
+}

@@ -181,8 +181,17 @@ func (s *Session) Len() int {
 	return n
 }
 
-// Raw returns the JSON of the value under key, or nil.
+// Raw returns a copy of the JSON of the value under key, or nil. Writing
+// into it changes nothing in the session.
 func (s *Session) Raw(key string) json.RawMessage {
+	return bytes.Clone(s.raw(key))
+}
+
+// raw returns the JSON of the value under key, or nil, as the session holds
+// it, for the getters, which only read it. A value's bytes are never written
+// once stored (a change stores another slice), so they stay valid after the
+// lock is released.
+func (s *Session) raw(key string) json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.values.get(key)
@@ -193,7 +202,7 @@ func (s *Session) Raw(key string) json.RawMessage {
 // float64). It returns nil when key is absent. Prefer the generic [Get] or the
 // typed getters.
 func (s *Session) Get(key string) any {
-	raw := s.Raw(key)
+	raw := s.raw(key)
 	if raw == nil {
 		return nil
 	}
@@ -213,7 +222,7 @@ func (s *Session) Get(key string) any {
 //	id, ok := cookiesession.Get[int64](s, "user_id")
 func Get[T any](s *Session, key string) (T, bool) {
 	var v T
-	raw := s.Raw(key)
+	raw := s.raw(key)
 	if raw == nil || json.Unmarshal(raw, &v) != nil {
 		var zero T
 		return zero, false
@@ -223,7 +232,7 @@ func Get[T any](s *Session, key string) (T, bool) {
 
 // GetString returns the string under key, or "".
 func (s *Session) GetString(key string) string {
-	if v, ok := plainJSONString(s.Raw(key)); ok {
+	if v, ok := plainJSONString(s.raw(key)); ok {
 		return v
 	}
 	v, _ := Get[string](s, key)
@@ -232,7 +241,7 @@ func (s *Session) GetString(key string) string {
 
 // GetInt returns the int under key, or 0.
 func (s *Session) GetInt(key string) int {
-	if v, ok := plainJSONInt(s.Raw(key)); ok && int64(int(v)) == v {
+	if v, ok := plainJSONInt(s.raw(key)); ok && int64(int(v)) == v {
 		return int(v)
 	}
 	v, _ := Get[int](s, key)
@@ -242,7 +251,7 @@ func (s *Session) GetInt(key string) int {
 // GetInt64 returns the int64 under key, or 0. Every int64 survives the round
 // trip exactly.
 func (s *Session) GetInt64(key string) int64 {
-	if v, ok := plainJSONInt(s.Raw(key)); ok {
+	if v, ok := plainJSONInt(s.raw(key)); ok {
 		return v
 	}
 	v, _ := Get[int64](s, key)
