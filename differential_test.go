@@ -8,8 +8,10 @@ package cookiesession
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -39,10 +41,6 @@ func fxJoseOpen(t testing.TB, mode Mode, sealed string, key []byte) ([]byte, jos
 // when compress) under the derived key and kid.
 func fxJoseSeal(t testing.TB, mode Mode, compress bool, key []byte, kid string, plaintext []byte) string {
 	t.Helper()
-	var (
-		s   string
-		err error
-	)
 	if mode == Signed {
 		// go-jose writes "kid" from a JSONWebKey for asymmetric keys only:
 		// an HMAC key's kid goes in as an extra header.
@@ -54,7 +52,7 @@ func fxJoseSeal(t testing.TB, mode Mode, compress bool, key []byte, kid string, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err = obj.CompactSerialize()
+		s, err := obj.CompactSerialize()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,6 +62,13 @@ func fxJoseSeal(t testing.TB, mode Mode, compress bool, key []byte, kid string, 
 	if compress {
 		opts.Compression = jose.DEFLATE
 	}
+	return fxJoseEncrypt(t, key, kid, opts, plaintext)
+}
+
+// fxJoseEncrypt seals plaintext as a JWE with go-jose's options opts under
+// the derived key and kid.
+func fxJoseEncrypt(t testing.TB, key []byte, kid string, opts *jose.EncrypterOptions, plaintext []byte) string {
+	t.Helper()
 	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: key, KeyID: kid}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -72,11 +77,72 @@ func fxJoseSeal(t testing.TB, mode Mode, compress bool, key []byte, kid string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err = obj.CompactSerialize()
+	s, err := obj.CompactSerialize()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// joseDeflaters are compress/flate writers at level 1, go-jose's, reused: a
+// new one, as go-jose makes for every value it compresses, takes about 1 MB
+// and milliseconds, which stalled FuzzGoJoseDifferential.
+var joseDeflaters = sync.Pool{New: func() any {
+	w, err := flate.NewWriter(nil, 1)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}}
+
+// fxJoseSealDeflated is fxJoseSeal(t, Encrypted, true, …) without go-jose's
+// writer per call: the plaintext is compressed here as go-jose compresses it
+// (compress/flate, level 1) and go-jose seals it with "zip":"DEF" set as an
+// extra header, which serializes as go-jose's own. TestJoseSealDeflated
+// checks that both give the same header and the same compressed bytes.
+func fxJoseSealDeflated(t testing.TB, key []byte, kid string, plaintext []byte) string {
+	t.Helper()
+	var z bytes.Buffer
+	w := joseDeflaters.Get().(*flate.Writer)
+	defer joseDeflaters.Put(w)
+	w.Reset(&z)
+	if _, err := w.Write(plaintext); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return fxJoseEncrypt(t, key, kid, (&jose.EncrypterOptions{}).WithHeader("zip", "DEF"), z.Bytes())
+}
+
+// TestJoseSealDeflated checks fxJoseSealDeflated against go-jose's own
+// compression: the same protected header, and the same DEFLATE bytes under
+// the encryption.
+func TestJoseSealDeflated(t *testing.T) {
+	c := fxCodec(t, CodecConfig{Compress: true})
+	key := fxDerived(t, c, "k1")
+	gcm := fxGCM(t, key)
+	compressed := func(sealed string) (header string, z []byte) {
+		seg := strings.Split(sealed, ".")
+		iv, _ := base64.RawURLEncoding.DecodeString(seg[2])
+		ct, _ := base64.RawURLEncoding.DecodeString(seg[3])
+		tag, _ := base64.RawURLEncoding.DecodeString(seg[4])
+		z, err := gcm.Open(nil, iv, append(ct, tag...), []byte(seg[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seg[0], z
+	}
+	for _, p := range fxDiffPayloads(t) {
+		pt := appendPayload(nil, p)
+		for range 2 { // the second time through a writer reused
+			h1, z1 := compressed(fxJoseSeal(t, Encrypted, true, key, "k1", pt))
+			h2, z2 := compressed(fxJoseSealDeflated(t, key, "k1", pt))
+			if h1 != h2 || !bytes.Equal(z1, z2) {
+				t.Fatalf("go-jose's compression and ours differ: headers %q %q, %d and %d bytes", h1, h2, len(z1), len(z2))
+			}
+		}
+	}
 }
 
 func fxDiffPayloads(t testing.TB) map[string]*Payload {

@@ -19,6 +19,27 @@ import (
 // (each fails at once when it finds none) and from inline seeds. Their
 // codecs hold the vectors' keys and the fixtures' keys in one ring, so that
 // both kinds of seed open and mutations reach every step of Open.
+//
+// Each target returns at once on inputs over its bound. The fuzzer grows its
+// inputs without limit (to megabytes), and it minimizes every input that
+// finds new coverage with a number of calls that grows with the square of
+// its length: a target that takes inputs of tens of kilobytes spends its
+// budget on a few slow calls and on minimizing them (FuzzRoundTrip ran at
+// 6 calls a second; FuzzDeflate and FuzzGoJoseDifferential made none for
+// most of their 20 s in CI, which now also caps each minimization at 1000
+// calls). The bounds keep what each target exercises: payloads of a few
+// cookies, values that split into chunks and go over the default cookie
+// budget. Larger inputs are the unit tests' (chunking at MaxChunksLimit,
+// MaxPlaintextBytes, DEFLATE windows of 32 KB).
+
+// fuzzMaxPayload bounds the payloads and raw values the targets build from
+// their inputs: two cookies' worth, past the default cookie budget once
+// sealed and base64-encoded.
+const fuzzMaxPayload = 6 << 10
+
+// fuzzMaxString bounds each other string a target takes: names, values
+// repeated in a payload.
+const fuzzMaxString = 1 << 10
 
 func fxFuzzRing(t testing.TB) *KeyRing {
 	return fxRing(t, fxKey(t, "2026-01", vecNew), fxKey(t, "2025-10", vecOld), fxKey(t, "k1", fxSecret1), fxKey(t, "k2", fxSecret2))
@@ -186,16 +207,22 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add("", "", int64(0), 0.0, false, []byte("null"), "", uint8(0))
 	f.Add("<&>", "\u2028\x00\xff", int64(math.MaxInt64), math.MaxFloat64, true, []byte(" [ 1 , 2 ] "), "\xfe", uint8(2))
 	f.Add("\xff", "x", int64(math.MinInt64), math.SmallestNonzeroFloat64, false, []byte(`"\ud800"`), "\xfe", uint8(3))
-	f.Add("名前", strings.Repeat("ab", 3000), int64(1), 1e300, true, []byte(`{"deep":[[[[[[[[[[]]]]]]]]]]}`), "n", uint8(4))
+	f.Add("名前", strings.Repeat("ab", 500), int64(1), 1e300, true, []byte(`{"deep":[[[[[[[[[[]]]]]]]]]]}`), "n", uint8(4))
+	f.Add("k", strings.Repeat("ab", 512), int64(2), 0.5, false, []byte(`"`+fxRandomText(fuzzMaxPayload-2, 3)+`"`), "k2", uint8(5))
+	// The default limits: sessions of one cookie, of several, and over the
+	// budget are all within fuzzMaxPayload.
 	ring := fxFuzzRing(f)
-	lim := Limits{HeaderBudget: MaxHeaderBudget, MaxChunks: MaxChunksLimit}
 	codecs := []*Codec{
-		fxCodec(f, CodecConfig{Keys: ring, Limits: lim}),
-		fxCodec(f, CodecConfig{Keys: ring, Limits: lim, Compress: true}),
-		fxCodec(f, CodecConfig{Keys: ring, Limits: lim, Mode: Signed}),
+		fxCodec(f, CodecConfig{Keys: ring}),
+		fxCodec(f, CodecConfig{Keys: ring, Compress: true}),
+		fxCodec(f, CodecConfig{Keys: ring, Mode: Signed}),
 	}
+	lim := codecs[0].cfg.Limits
 
 	f.Fuzz(func(t *testing.T, k1, s string, n int64, fl float64, b bool, raw []byte, k2 string, rm uint8) {
+		if len(k1) > fuzzMaxString || len(s) > fuzzMaxString || len(k2) > fuzzMaxString || len(raw) > fuzzMaxPayload {
+			return
+		}
 		in := map[string]any{k1: s, "n": n, "b": b, "nested": map[string]any{k1: []any{s, n, b, nil}, "k2": k2}, k2: []string{s, k1}}
 		if !math.IsNaN(fl) && !math.IsInf(fl, 0) {
 			in["f"] = fl
@@ -285,7 +312,7 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 		}
 		// And the cookie path.
-		chunks, err := split("sess", sealed, 0, MaxChunksLimit, MaxHeaderBudget)
+		chunks, err := split("sess", sealed, 0, lim.MaxChunks, lim.HeaderBudget)
 		if err != nil {
 			return // over the cookie budget: Encode says so, checked above
 		}
@@ -395,12 +422,13 @@ func FuzzChunks(f *testing.F) {
 
 func FuzzGoJoseDifferential(f *testing.F) {
 	_, values := fxVectorCookies(f)
+	// The default limits: a value over the cookie budget is within
+	// fuzzMaxPayload.
 	ring := fxFuzzRing(f)
-	lim := Limits{HeaderBudget: MaxHeaderBudget, MaxChunks: MaxChunksLimit}
 	codecs := []*Codec{
-		fxCodec(f, CodecConfig{Keys: ring, Limits: lim}),
-		fxCodec(f, CodecConfig{Keys: ring, Limits: lim, Compress: true}),
-		fxCodec(f, CodecConfig{Keys: ring, Limits: lim, Mode: Signed}),
+		fxCodec(f, CodecConfig{Keys: ring}),
+		fxCodec(f, CodecConfig{Keys: ring, Compress: true}),
+		fxCodec(f, CodecConfig{Keys: ring, Mode: Signed}),
 	}
 	// Seeds: the payloads of the ok vectors, and the cookie values as
 	// (invalid) plaintext.
@@ -431,8 +459,8 @@ func FuzzGoJoseDifferential(f *testing.F) {
 	f.Add([]byte{}, uint8(1), false)
 
 	f.Fuzz(func(t *testing.T, plaintext []byte, mode uint8, useK2 bool) {
-		if len(plaintext) > 16<<10 {
-			return // past the cookie budget, base64 included
+		if len(plaintext) > fuzzMaxPayload {
+			return
 		}
 		c := codecs[int(mode)%len(codecs)]
 		kid := "k1"
@@ -441,7 +469,12 @@ func FuzzGoJoseDifferential(f *testing.F) {
 		}
 		key := fxDerived(t, c, kid)
 		compress := c.cfg.Compress
-		sealed := fxJoseSeal(t, c.cfg.Mode, compress, key, kid, plaintext)
+		var sealed string
+		if compress {
+			sealed = fxJoseSealDeflated(t, key, kid, plaintext)
+		} else {
+			sealed = fxJoseSeal(t, c.cfg.Mode, false, key, kid, plaintext)
+		}
 
 		// What ours should say: the claim rules, then the time rules.
 		var want error
