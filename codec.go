@@ -18,7 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	internaldeflate "github.com/cookiesession/cookiesession/internal/deflate"
@@ -292,18 +291,28 @@ func deriveRing(ring *KeyRing, mode Mode, purpose string) *derivedRing {
 }
 
 // Seal returns the sealed value of p with the primary key of the ring in
-// force. It returns a *SizeError when the payload is over MaxPlaintextBytes.
-// Seal does not check the cookie budget: [Codec.Encode] does.
+// force. It returns a *SizeError when the payload is over MaxPlaintextBytes,
+// and an error matching [ErrBadValue] for a value that would not open again:
+// one that is not valid JSON, nested deeper than MaxNesting, or under a name
+// that is not valid UTF-8. Seal does not check the cookie budget:
+// [Codec.Encode] does.
 func (c *Codec) Seal(p *Payload) (string, error) {
 	var onStack [32]member
-	out, err := c.appendSeal(nil, p, sortedMembers(p.Values, onStack[:0]))
+	ms := sortedMembers(p.Values, onStack[:0])
+	for _, m := range ms {
+		if err := checkValue(m.name, m.value); err != nil {
+			return "", err
+		}
+	}
+	out, err := c.appendSeal(nil, p, ms)
 	if err != nil {
 		return "", err
 	}
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 
-// appendSeal appends to dst the sealed value of p's claims and of ms.
+// appendSeal appends to dst the sealed value of p's claims and of ms, whose
+// values have passed checkValue.
 func (c *Codec) appendSeal(dst []byte, p *Payload, ms members) ([]byte, error) {
 	if !validSID(p.ID) {
 		return dst, errors.New("cookiesession: Seal: payload ID is not 1 to 64 base64url characters")
@@ -313,13 +322,6 @@ func (c *Codec) appendSeal(dst []byte, p *Payload, ms members) ([]byte, error) {
 	}
 	if p.DeviceKey != "" && !validDeviceKey(p.DeviceKey) {
 		return dst, errors.New("cookiesession: Seal: payload DeviceKey is not a device key claim")
-	}
-	for _, m := range ms {
-		// JSON replaces bytes that are not UTF-8: such a name would open
-		// renamed, and two of them as a repeated name, an invalid cookie.
-		if !utf8.ValidString(m.name) {
-			return dst, fmt.Errorf("cookiesession: Seal: value name %q is not valid UTF-8", m.name)
-		}
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)

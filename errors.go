@@ -61,6 +61,13 @@ var (
 	// Config.ErrorLog a session imported from another system (see
 	// [Importer]). The default ErrorLog logs it at Info.
 	ErrImported = errors.New("cookiesession: session imported")
+
+	// ErrBadValue reports a value that Session.Set or Codec.Seal refuses
+	// because the next request could not read it back: one nested deeper
+	// than MaxNesting, one under a name that is not valid UTF-8 (JSON would
+	// change the name), or, given to Seal as raw JSON, one that is not
+	// valid JSON. The session or payload is left as it was.
+	ErrBadValue = errors.New("cookiesession: value cannot be stored")
 )
 
 // reasonError is an error that matches a sentinel and says why: reason in
@@ -100,6 +107,10 @@ func withKind(err error, kind string) error {
 		re.kind = kind
 	}
 	return err
+}
+
+func badValuef(format string, args ...any) error {
+	return &reasonError{ErrBadValue, fmt.Sprintf(format, args...), ""}
 }
 
 // errAuth is the one error for every authentication failure: wrong key, wrong

@@ -209,6 +209,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add("\xff", "x", int64(math.MinInt64), math.SmallestNonzeroFloat64, false, []byte(`"\ud800"`), "\xfe", uint8(3))
 	f.Add("名前", strings.Repeat("ab", 500), int64(1), 1e300, true, []byte(`{"deep":[[[[[[[[[[]]]]]]]]]]}`), "n", uint8(4))
 	f.Add("k", strings.Repeat("ab", 512), int64(2), 0.5, false, []byte(`"`+fxRandomText(fuzzMaxPayload-2, 3)+`"`), "k2", uint8(5))
+	f.Add("deep", "", int64(3), 1.0, true, []byte(nest("[", "", MaxNesting+1)), "", uint8(6))
 	// The default limits: sessions of one cookie, of several, and over the
 	// budget are all within fuzzMaxPayload.
 	ring := fxFuzzRing(f)
@@ -247,6 +248,13 @@ func FuzzRoundTrip(f *testing.F) {
 		sealed := ""
 		for i, c := range codecs {
 			s, err := c.Seal(p)
+			if json.Valid(raw) && jsonNesting(raw) > MaxNesting {
+				// Seal refuses what would not open.
+				if !errors.Is(err, ErrBadValue) {
+					t.Fatalf("Seal of a value nested %d deep: %v", jsonNesting(raw), err)
+				}
+				return
+			}
 			// Names that are not UTF-8 cannot be written in JSON as they
 			// are: Seal refuses them rather than seal what would not open
 			// as it was.
@@ -318,6 +326,139 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 		if _, _, err := codecs[0].Decode(fxChunkLookup(chunks), fxNow); err != nil {
 			t.Fatalf("Decode: %v", err)
+		}
+	})
+}
+
+// FuzzSetSealOpen checks the contract of Session.Set through a Manager: what
+// Set accepts reads back byte for byte on the next request (Set, seal,
+// cookies, open), unless the session no longer fits its cookies, which Save
+// reports; what it refuses, a value encoding/json cannot marshal or one the
+// next request could not open (ErrBadValue), leaves the session as it was.
+// The oracle is encoding/json: Set stores json.Marshal's bytes, and refuses
+// with ErrBadValue exactly the values nested deeper than MaxNesting (as
+// built, or for raw JSON as encoding/json's tokenizer counts) or under names
+// that are not UTF-8.
+func FuzzSetSealOpen(f *testing.F) {
+	add := func(key, str, raw string, depth, width uint8, n int64, fl float64) {
+		for mode := range uint8(3) {
+			f.Add(key, str, []byte(raw), depth, width, n, fl, mode)
+		}
+	}
+	add("user", "alice", `{"a":[1,2,{"b":null}]}`, 0, 0, 0, 0)
+	// Deep: at the bound, one over, and the 66 levels of the report.
+	add("deep", "x", nest("[", "1", MaxNesting), MaxNesting, 1, 1, 1.5)
+	add("deeper", "x", nest(`{"a":`, "null", MaxNesting+1), MaxNesting+1, 1, 2, 2.5)
+	add("d66", "", nest("[", "", 66), 66, 0, 3, 3.5)
+	add("mixed", "y", nest(`[{"a":`, "{}", MaxNesting/2), MaxNesting-1, 2, 4, 4.5)
+	// Wide.
+	add("wide", "w", "["+strings.Repeat("1,", 1000)+"1]", 0, 255, 5, 5.5)
+	add("many", strings.Repeat("v", 500), `{`+strings.Repeat(`"k":1,`, 200)+`"z":0}`, 1, 100, 6, 6.5)
+	// Unicode, valid and not.
+	add("名前", "значение ☃ 🍪 \u2028\u2029", `"\ud83c\udf6a"`, 2, 3, 7, 7.5)
+	add("\xff", "\xff\xfe", `"\ud800"`, 1, 1, 8, 8.5)
+	add("ok", "\xc3\x28 \xed\xa0\x80", `["\udfff"]`, 0, 2, 9, 9.5)
+	// Escaped.
+	add(`"\<>&`, "\x00\x1f\"\\/<>&\u007f", `"\"\\\/\b\f\n\r\t\u0000\u001f"`, 1, 4, 10, 10.5)
+	add("_flash", "<script>", `["a","b"]`, 0, 1, 11, 11.5)
+	// Numbers at their edges.
+	add("n", "", "-0", 0, 0, math.MaxInt64, math.MaxFloat64)
+	add("n", "", "1e309", 0, 1, math.MinInt64, math.SmallestNonzeroFloat64)
+	add("n", "", "123456789012345678901234567890", 0, 2, -1, math.Copysign(0, -1))
+	add("n", "", "1E+2", 0, 3, 1<<53+1, 1e-7)
+	add("n", "", "-0.0e-0", 0, 4, 0, 1e21)
+
+	ring := fxFuzzRing(f)
+	var managers []*Manager
+	var logs []*e2eLog
+	for _, cfg := range []Config{{Keys: ring}, {Keys: ring, Compress: true}, {Keys: ring, Mode: Signed}} {
+		m, _, lg := e2eManager(f, cfg)
+		managers, logs = append(managers, m), append(logs, lg)
+	}
+
+	f.Fuzz(func(t *testing.T, key, str string, raw []byte, depth, width uint8, n int64, fl float64, mode uint8) {
+		if len(key) > fuzzMaxString || len(str) > fuzzMaxString || len(raw) > fuzzMaxPayload {
+			return
+		}
+		m, lg := managers[int(mode)%len(managers)], logs[int(mode)%len(logs)]
+		var deep any = str
+		for i := range int(depth) {
+			if i%2 == 0 {
+				deep = []any{deep}
+			} else {
+				deep = map[string]any{key: deep}
+			}
+		}
+		wide := make([]any, int(width))
+		for i := range wide {
+			wide[i] = []any{n, str, nil, true, fl}[i%5]
+		}
+		// Each value with its nesting, known by construction but for the
+		// raw one.
+		values := []struct {
+			key     string
+			value   any
+			nesting int
+		}{
+			{key, json.RawMessage(raw), jsonNesting(raw)},
+			{"s", str, 0},
+			{"deep", deep, int(depth)},
+			{"wide", wide, 1},
+			{"n", n, 0},
+			{"f", fl, 0},
+			{str, key, 0},
+		}
+
+		s, _ := m.LoadHeader()
+		accepted := map[string][]byte{}
+		for _, v := range values {
+			before := s.Keys()
+			err := s.Set(v.key, v.value)
+			want, merr := json.Marshal(v.value)
+			switch {
+			case merr != nil:
+				if err == nil || errors.Is(err, ErrBadValue) {
+					t.Fatalf("Set(%q) of what json.Marshal refuses (%v): %v", v.key, merr, err)
+				}
+			case !utf8.ValidString(v.key) || v.nesting > MaxNesting:
+				if !errors.Is(err, ErrBadValue) {
+					t.Fatalf("Set(%q) of a value nested %d deep: %v, want ErrBadValue", v.key, v.nesting, err)
+				}
+			case err != nil:
+				t.Fatalf("Set(%q, %s): %v", v.key, want, err)
+			default:
+				accepted[v.key] = want
+			}
+			if err != nil && (!slices.Equal(s.Keys(), before) || accepted[v.key] != nil && !bytes.Equal(s.Raw(v.key), accepted[v.key])) {
+				t.Fatalf("refused Set(%q) changed the session", v.key)
+			}
+		}
+		lines, err := m.SetCookies(s)
+		if errors.Is(err, ErrTooLarge) {
+			return // Save says so; the contract holds for sessions that fit
+		}
+		if err != nil {
+			t.Fatalf("SetCookies: %v", err)
+		}
+		next, err := m.LoadHeader(e2eCookieHeader(t, lines))
+		if err != nil {
+			t.Fatalf("the next request refuses what Set accepted: %v", err)
+		}
+		var keys []string
+		for k, want := range accepted {
+			if got := next.Raw(k); !bytes.Equal(got, want) {
+				t.Fatalf("%q reads back %s, Set stored %s", k, got, want)
+			}
+			if k != flashKey {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		if !slices.Equal(next.Keys(), keys) {
+			t.Fatalf("keys %q, want %q", next.Keys(), keys)
+		}
+		if errs := lg.take(); len(errs) != 0 {
+			t.Fatalf("ErrorLog: %v", errs)
 		}
 	})
 }

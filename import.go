@@ -204,7 +204,7 @@ func (m *Manager) adopt(s *Session, got *Imported, now time.Time) error {
 			return invalidf("value %.64q is not JSON", name)
 		}
 		if end, ok := skipValue(b.Bytes(), 0, 0); !ok || end != b.Len() {
-			return invalidf("value %.64q nested deeper than %d", name, maxJSONDepth)
+			return invalidf("value %.64q nested deeper than %d", name, MaxNesting)
 		}
 		ms = append(ms, member{name, b.Bytes()})
 	}

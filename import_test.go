@@ -359,7 +359,7 @@ func (l lookupRenamed) Import(lookup func(string) []string, now time.Time) (*Imp
 // values that do not marshal; an importer's error outside the contract is
 // made to match ErrInvalid.
 func TestImportUnusableValues(t *testing.T) {
-	deep := strings.Repeat("[", maxJSONDepth+2) + strings.Repeat("]", maxJSONDepth+2) // one past what opening accepts
+	deep := strings.Repeat("[", MaxNesting+1) + strings.Repeat("]", MaxNesting+1) // one past what opening accepts
 	_, chanErr := MarshalValues(map[string]any{"c": make(chan int)})
 	_, panicErr := MarshalValues(map[string]any{"p": panicky{}})
 	for _, tc := range []struct {

@@ -68,6 +68,14 @@ const (
 	// time is not worth spending on every save.
 	MinCompressBytes = 256
 
+	// MaxNesting is the most arrays and objects one inside another that a
+	// session value may hold, as in [[1]] (2) or {"a":[{}]} (3). Opening a
+	// cookie refuses a deeper value before a recursive decoder (this
+	// package's scanner, encoding/json's, the application's) meets it, and
+	// Session.Set and Codec.Seal refuse one too ([ErrBadValue]), so that
+	// nothing is sealed that the next request could not open.
+	MaxNesting = 64
+
 	// DefaultClockSkew is the default for [Limits.ClockSkew].
 	DefaultClockSkew = 30 * time.Second
 

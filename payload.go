@@ -57,10 +57,6 @@ const (
 	RememberNo                        // browser-session cookie (no Max-Age)
 )
 
-// maxJSONDepth bounds the nesting of a value: deeper input is refused before
-// it can exhaust the stack of a recursive decoder later on.
-const maxJSONDepth = 64
-
 // appendPayload appends the JSON of p to b, its values sorted by name, so
 // equal payloads give equal bytes. Each value must be valid JSON (it is, when
 // it came from json.Marshal or from an opened cookie).
@@ -122,6 +118,24 @@ func appendInt(b []byte, n int64) []byte {
 		}
 	}
 	return append(b, digits[i:]...)
+}
+
+// checkValue returns an error matching ErrBadValue when the value raw (one
+// JSON value, white space around it allowed) could not be opened again under
+// name once sealed: it makes the opener's checks on one value.
+func checkValue(name string, raw []byte) error {
+	// JSON replaces bytes that are not UTF-8: such a name would open
+	// renamed, and two of them as a repeated name, an invalid cookie.
+	if !utf8.ValidString(name) {
+		return badValuef("value name %q is not valid UTF-8", name)
+	}
+	if end, ok := skipValue(raw, skipSpace(raw, 0), 0); ok && skipSpace(raw, end) == len(raw) {
+		return nil
+	}
+	if json.Valid(raw) {
+		return badValuef("value %q is nested deeper than %d arrays and objects", name, MaxNesting)
+	}
+	return badValuef("value %q is not valid JSON", name)
 }
 
 // A member is one value of a payload: its name and its JSON.
@@ -607,15 +621,18 @@ func (s *scanner) str() bool {
 // which stay in registers, rather than methods that go through s.i in memory.
 
 // skipValue returns the end of the JSON value at data[i], and whether there
-// is a valid one there, nested at most maxJSONDepth deep.
+// is a valid one there, inside depth arrays and objects: the value is refused
+// when it would open one more than MaxNesting.
 func skipValue(data []byte, i, depth int) (int, bool) {
-	if depth > maxJSONDepth || i >= len(data) {
+	if i >= len(data) {
 		return i, false
 	}
 	var ok bool
 	switch c := data[i]; {
 	case c == '"':
 		return skipString(data, i)
+	case (c == '{' || c == '[') && depth >= MaxNesting:
+		return i, false
 	case c == '{':
 		i++
 		for first := true; ; first = false {

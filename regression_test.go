@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -337,5 +338,94 @@ func TestRawIsACopy(t *testing.T) {
 	}
 	if s.Raw("absent") != nil {
 		t.Error("Raw of an absent key is not nil")
+	}
+}
+
+// deepArray returns a value of n arrays one inside another, [[…]].
+func deepArray(n int) any {
+	var v any = []any{}
+	for range n - 1 {
+		v = []any{v}
+	}
+	return v
+}
+
+// A value Set accepted could be one the next request refused (nested 66
+// deep: "malformed claim"), losing the whole session. Set and Seal now refuse
+// what the opener would, and what Set accepts opens again.
+func TestSetRefusesWhatCannotOpen(t *testing.T) {
+	m, _, lg := e2eManager(t, Config{})
+	s, _ := m.LoadHeader()
+	if err := s.Set("user", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key   string
+		value any
+	}{
+		{"deep", deepArray(MaxNesting + 1)},
+		{"deep", deepArray(MaxNesting + 2)},
+		{"deep", map[string]any{"a": deepArray(MaxNesting)}},
+		{"deep", json.RawMessage(nest(`{"a":`, "1", MaxNesting+1))},
+		{"name\xff", 1},
+	} {
+		err := s.Set(c.key, c.value)
+		if !errors.Is(err, ErrBadValue) {
+			t.Errorf("Set(%q, %T) = %v, want ErrBadValue", c.key, c.value, err)
+		}
+		if s.Len() != 1 || s.Has(c.key) {
+			t.Errorf("refused Set changed the session: %v", s.Keys())
+		}
+	}
+	// The deepest value allowed is stored and opens again, byte for byte.
+	deepest := deepArray(MaxNesting)
+	if err := s.Set("deep", deepest); err != nil {
+		t.Fatalf("Set of %d levels: %v", MaxNesting, err)
+	}
+	lines, err := m.SetCookies(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := m.LoadHeader(e2eCookieHeader(t, lines))
+	if err != nil {
+		t.Fatalf("next request: %v", err)
+	}
+	if want, _ := json.Marshal(deepest); !bytes.Equal(next.Raw("deep"), want) || next.GetString("user") != "alice" {
+		t.Fatalf("read back %s, want %s", next.Raw("deep"), want)
+	}
+	lg.expectNone(t)
+
+	// Codec.Seal and Encode, given raw values, refuse what would not open.
+	c := m.Codec()
+	for name, raw := range map[string]string{
+		"deep":    nest("[", "", MaxNesting+1),
+		"object":  nest(`{"a":`, `"x"`, MaxNesting+1),
+		"invalid": `{"a":`,
+		"empty":   "",
+		"two":     "1 2",
+	} {
+		p := fxPayload(t, nil)
+		p.Values = map[string]json.RawMessage{name: json.RawMessage(raw)}
+		if _, err := c.Seal(p); !errors.Is(err, ErrBadValue) {
+			t.Errorf("Seal of %s: %v, want ErrBadValue", name, err)
+		}
+		if _, err := c.Encode(p, 0); !errors.Is(err, ErrBadValue) {
+			t.Errorf("Encode of %s: %v, want ErrBadValue", name, err)
+		}
+	}
+	p := fxPayload(t, nil)
+	p.Values = map[string]json.RawMessage{"ok": json.RawMessage(" " + nest("[", "", MaxNesting) + "\n"), "k\xff": json.RawMessage("1")}
+	if _, err := c.Seal(p); !errors.Is(err, ErrBadValue) {
+		t.Errorf("Seal of a name that is not UTF-8: %v, want ErrBadValue", err)
+	}
+	delete(p.Values, "k\xff")
+	p.LastActivity, p.Expiry = e2eStart, e2eStart.Add(time.Hour)
+	p.IssuedAt = e2eStart
+	sealed, err := c.Seal(p)
+	if err != nil {
+		t.Fatalf("Seal of %d levels with white space: %v", MaxNesting, err)
+	}
+	if q, _, err := c.Open(sealed, e2eStart); err != nil || string(q.Values["ok"]) != nest("[", "", MaxNesting) {
+		t.Fatalf("Open: %v", err)
 	}
 }

@@ -272,10 +272,17 @@ func (s *Session) GetTime(key string) time.Time { v, _ := Get[time.Time](s, key)
 func (s *Session) GetBytes(key string) []byte { v, _ := Get[[]byte](s, key); return v }
 
 // Set stores value under key as its JSON (encoding/json). It returns the
-// marshalling error, if any, and then leaves the session unchanged.
+// marshalling error, if any, or an error matching [ErrBadValue] for a value
+// that the next request could not read back (nested deeper than MaxNesting,
+// or under a key that is not valid UTF-8), and then leaves the session
+// unchanged. What Set accepts reads back byte for byte once saved, unless
+// the session no longer fits its cookies: Save reports that.
 func (s *Session) Set(key string, value any) error {
 	raw, err := marshalJSON(value)
 	if err != nil {
+		return err
+	}
+	if err := checkValue(key, raw); err != nil {
 		return err
 	}
 	s.mu.Lock()

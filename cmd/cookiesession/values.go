@@ -11,10 +11,10 @@ import (
 	cs "github.com/cookiesession/cookiesession"
 )
 
-// maxDepth mirrors the nesting bound the package applies when it opens a
-// cookie (64 levels): a deeper value would seal but never open again, so it
-// is refused here.
-const maxDepth = 64
+// maxDepth is the nesting bound the package applies to a value (64 levels):
+// Seal refuses a deeper value, which would never open again; it is refused
+// here first, with the name of the value.
+const maxDepth = cs.MaxNesting
 
 // readValues reads the JSON object of session values from stdin.
 func (e *env) readValues() (map[string]json.RawMessage, error) {
