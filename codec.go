@@ -771,7 +771,11 @@ func (c *Codec) Decode(lookup func(name string) []string, now time.Time) (*Paylo
 // decode is Decode into the caller's p, with the values as members, p.Values
 // left nil.
 func (c *Codec) decode(lookup func(name string) []string, now time.Time, p *Payload) (members, OpenInfo, error) {
-	sealed, n, err := join(c.names[:], lookup, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
+	// The chunks are joined in a pooled buffer: nothing keeps the sealed
+	// value once it is opened.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	sealed, n, err := join(buf, c.names[:], lookup, c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
 	if err != nil {
 		return nil, OpenInfo{}, withKind(err, ReasonCookies)
 	}

@@ -121,6 +121,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // DefaultName is the default cookie name.
@@ -710,28 +711,20 @@ func (m *Manager) seal(s *Session, ev *Event) ([]string, error) {
 		return nil, err
 	}
 	sealed := b[len(name)+1:]
-	one, err := oneCookie(name, len(sealed), m.attrLen, m.codec.cfg.Limits.HeaderBudget)
+	n, room, err := chunking(name, len(sealed), m.attrLen, m.codec.cfg.Limits.MaxChunks, m.codec.cfg.Limits.HeaderBudget)
 	if err != nil {
 		return nil, err
 	}
 	var lines []string
-	if one {
+	if n == 1 {
 		b = append(append(b, maxAge...), m.attrs...)
 		buf.b = b
 		lines = append(make([]string, 0, 1+bits.OnesCount16(s.present>>1)), string(b))
 	} else {
-		chunks, err := split(name, string(sealed), m.attrLen, m.codec.cfg.Limits.MaxChunks, m.codec.cfg.Limits.HeaderBudget)
-		if err != nil {
-			return nil, err
-		}
-		lines = make([]string, 0, len(chunks)+1)
-		for _, c := range chunks {
-			lines = append(lines, c.Name+"="+c.Value+string(maxAge)+m.attrs)
-		}
+		lines = m.chunkLines(sealed, n, room, maxAge)
 	}
 	// Later saves in this response must expire these chunks too when the
 	// session shrinks, not only those the request carried.
-	n := len(lines)
 	ev.Bytes, ev.Chunks = len(sealed), n
 	if m.cfg.Observer != nil {
 		ev.KeyID = m.codec.kidOf(sealed)
@@ -740,6 +733,29 @@ func (m *Manager) seal(s *Session, ev *Event) ([]string, error) {
 	lines = append(lines, m.expire(s.present, n)...)
 	s.st.issuedAt, s.st.expiry = iat, p.Expiry
 	return lines, nil
+}
+
+// chunkLines returns the Set-Cookie lines of sealed cut into n cookies of
+// room bytes (see chunking), with room for one more line: one allocation for
+// the lines' bytes, one for the slice, the sealed value copied once.
+func (m *Manager) chunkLines(sealed []byte, n, room int, maxAge []byte) []string {
+	size := 2 + len(sealed) + n*(1+len(maxAge)+len(m.attrs))
+	for i := range n {
+		size += len(m.codec.names[i])
+	}
+	all := make([]byte, 0, size)
+	lines := make([]string, 0, n+1)
+	for i := range n {
+		start := len(all)
+		all = append(append(all, m.codec.names[i]...), '=')
+		if i == 0 {
+			all = append(all, byte('0'+n), chunkMarker)
+		}
+		all = append(all, sealed[i*room:min((i+1)*room, len(sealed))]...)
+		all = append(append(all, maxAge...), m.attrs...)
+		lines = append(lines, unsafe.String(&all[start], len(all)-start))
+	}
+	return lines
 }
 
 // expire returns expired-cookie lines for the chunk indexes set in present,

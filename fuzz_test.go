@@ -520,12 +520,12 @@ func FuzzChunks(f *testing.F) {
 			if total += 2 * (len(chunks) - 1); total > bud {
 				t.Fatalf("%d bytes of header, budget %d", total, bud)
 			}
-			got, n, err := join(names[:], fxChunkLookup(chunks), mc, bud)
+			got, n, err := join(new(buffer), names[:], fxChunkLookup(chunks), mc, bud)
 			if err != nil || got != sealed || n != len(chunks) {
 				t.Fatalf("join: %v, %d chunks of %d, equal %v", err, n, len(chunks), got == sealed)
 			}
 			// And through a browser's Cookie header.
-			got, _, err = join(names[:], CookieLookup(name, name+"_x=b; "+fxCookieHeader(chunks)), mc, bud)
+			got, _, err = join(new(buffer), names[:], CookieLookup(name, name+"_x=b; "+fxCookieHeader(chunks)), mc, bud)
 			if err != nil || got != sealed {
 				t.Fatalf("join of the header: %v", err)
 			}
@@ -534,7 +534,7 @@ func FuzzChunks(f *testing.F) {
 			for _, d := range names[len(chunks):] {
 				debris += "; " + d + "=" + chunks[len(chunks)-1].Value + "; " + d + "=" + string(rune('A'+len(d)))
 			}
-			got, n, err = join(names[:], CookieLookup(name, debris), mc, bud)
+			got, n, err = join(new(buffer), names[:], CookieLookup(name, debris), mc, bud)
 			if err != nil || got != sealed || n != len(chunks) {
 				t.Fatalf("join with debris: %v, %d chunks of %d", err, n, len(chunks))
 			}
@@ -550,7 +550,7 @@ func FuzzChunks(f *testing.F) {
 			}
 		}
 		// Arbitrary headers never panic and fail only as documented.
-		got, n, err := join(names[:], lookup, mc, bud)
+		got, n, err := join(new(buffer), names[:], lookup, mc, bud)
 		if err != nil {
 			if !errors.Is(err, ErrNoCookie) && !errors.Is(err, ErrInvalid) {
 				t.Fatalf("join: %v", err)

@@ -3,8 +3,8 @@ package cookiesession
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+	"unsafe"
 )
 
 // Every bound the package enforces lives in this file, with the reason for it.
@@ -258,37 +258,51 @@ func oneCookie(name string, n, attrLen, budget int) (bool, error) {
 // *SizeError when the value needs more than maxChunks cookies or more than
 // budget bytes of Cookie header.
 func split(name, sealed string, attrLen, maxChunks, budget int) ([]Chunk, error) {
-	if one, err := oneCookie(name, len(sealed), attrLen, budget); one || err != nil {
-		if err != nil {
-			return nil, err
-		}
+	n, room, err := chunking(name, len(sealed), attrLen, maxChunks, budget)
+	if err != nil {
+		return nil, err
+	}
+	if n == 1 {
 		return []Chunk{{Name: name, Value: sealed}}, nil
 	}
-	// Several cookies. The widest name is name.N (one digit), and the first
-	// value carries "N~"; reserve both in every chunk for a uniform cut.
-	room := MaxCookieBytes - attrLen - (len(name) + 2 + 1) - 2
-	if room < 64 {
-		return nil, &SizeError{What: "cookie header", Size: len(name) + 1 + len(sealed) + attrLen, Budget: MaxCookieBytes}
-	}
-	n := (len(sealed) + room - 1) / room
-	if n > maxChunks {
-		return nil, &SizeError{What: "chunks", Size: n, Budget: maxChunks}
-	}
 	chunks := make([]Chunk, n)
-	header := 0
 	for i := range chunks {
 		part := sealed[i*room : min((i+1)*room, len(sealed))]
 		if i == 0 {
-			part = strconv.Itoa(n) + string(chunkMarker) + part
+			part = string(rune('0'+n)) + string(chunkMarker) + part
 		}
 		chunks[i] = Chunk{Name: ChunkName(name, i), Value: part}
-		header += len(chunks[i].Name) + 1 + len(part)
-	}
-	header += 2 * (n - 1) // "; " between cookies
-	if header > budget {
-		return nil, &SizeError{What: "cookie header", Size: header, Budget: budget}
 	}
 	return chunks, nil
+}
+
+// chunking returns into how many cookies a sealed value of size bytes is
+// cut, and how many bytes of it each carries (the last one the rest): one
+// cookie while it fits, MaxCookieBytes with the attributes of attrLen bytes
+// included, else as few as fit, at most maxChunks, the first value led by
+// the count and chunkMarker ("3~"). It returns a *SizeError when the value
+// does not fit, or its Cookie header (names, values and "; " between them)
+// is over budget.
+func chunking(name string, size, attrLen, maxChunks, budget int) (n, room int, err error) {
+	if one, err := oneCookie(name, size, attrLen, budget); one || err != nil {
+		return 1, size, err
+	}
+	// Several cookies. The widest name is name.N (one digit), and the first
+	// value carries "N~"; reserve both in every chunk for a uniform cut.
+	room = MaxCookieBytes - attrLen - (len(name) + 2 + 1) - 2
+	if room < 64 {
+		return 0, 0, &SizeError{What: "cookie header", Size: len(name) + 1 + size + attrLen, Budget: MaxCookieBytes}
+	}
+	n = (size + room - 1) / room
+	if n > maxChunks {
+		return 0, 0, &SizeError{What: "chunks", Size: n, Budget: maxChunks}
+	}
+	// name=N~…; name.1=…; …: the first name bare, the others with ".i".
+	header := n*(len(name)+1) + 2*(n-1) + size + 2 + 2*(n-1)
+	if header > budget {
+		return 0, 0, &SizeError{What: "cookie header", Size: header, Budget: budget}
+	}
+	return n, room, nil
 }
 
 // join reassembles a sealed value from the cookies of a request. names are
@@ -307,9 +321,12 @@ func split(name, sealed string, attrLen, maxChunks, budget int) ([]Chunk, error)
 // them instead would log the user out at every request until the debris
 // expires; the Manager expires them on the response (see [Manager.SetCookies]).
 //
+// A value of several cookies is joined into buf and the string returned
+// aliases it: it is valid until buf is used again.
+//
 // It returns ErrNoCookie when there is no first cookie, and an error
 // matching [ErrInvalid] when anything else is wrong.
-func join(names []string, lookup func(string) []string, maxChunks, budget int) (sealed string, chunks int, err error) {
+func join(buf *buffer, names []string, lookup func(string) []string, maxChunks, budget int) (sealed string, chunks int, err error) {
 	name := names[0]
 	first, err := single(name, lookup)
 	if err != nil {
@@ -333,9 +350,8 @@ func join(names []string, lookup func(string) []string, maxChunks, budget int) (
 	if n == 1 {
 		return first, 1, nil
 	}
-	var b strings.Builder
-	b.Grow(budget)
-	b.WriteString(first)
+	b := append(buf.b[:0], first...)
+	defer func() { buf.b = b }()
 	for i := 1; i < n; i++ {
 		part, err := single(names[i], lookup)
 		if err == ErrNoCookie {
@@ -348,9 +364,9 @@ func join(names []string, lookup func(string) []string, maxChunks, budget int) (
 		if total > budget {
 			return "", 0, invalidf("cookies over budget %d", budget)
 		}
-		b.WriteString(part)
+		b = append(b, part...)
 	}
-	return b.String(), n, nil
+	return unsafe.String(unsafe.SliceData(b), len(b)), n, nil
 }
 
 // single returns the one value of the named cookie: ErrNoCookie when there is

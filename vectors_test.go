@@ -250,7 +250,7 @@ func (v *vector) run(t *testing.T) {
 	}
 	// The wire format itself: the exact header, and go-jose (the
 	// reference) opens the joined value with the derived key.
-	sealed, _, err := join(c.names[:], CookieLookup(f["name"], v.cookie...), c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
+	sealed, _, err := join(new(buffer), c.names[:], CookieLookup(f["name"], v.cookie...), c.cfg.Limits.MaxChunks, c.cfg.Limits.HeaderBudget)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,9 @@ type peer struct {
 	request func(cookie string) (string, error)
 	// counter reads CounterKey, to check the others.
 	counter func(cookie string) (int, error)
+	// setCookieBytes, when not nil, returns the bytes of the Set-Cookie
+	// lines a request on cookie writes.
+	setCookieBytes func(cookie string) int
 }
 
 func peers() []peer {
@@ -85,6 +88,16 @@ func cookiesessionPeer(variant Variant) peer {
 		counter: func(cookie string) (int, error) {
 			s, err := m.LoadHeader(cookie)
 			return s.GetInt(CounterKey), err
+		},
+		setCookieBytes: func(cookie string) int {
+			s, _ := m.LoadHeader(cookie)
+			s.Set(CounterKey, s.GetInt(CounterKey)+1)
+			lines, _ := m.SetCookies(s)
+			n := 0
+			for _, l := range lines {
+				n += len(l)
+			}
+			return n
 		},
 	}
 }
@@ -222,13 +235,18 @@ func BenchmarkOpen(b *testing.B) {
 }
 
 // BenchmarkRequest is what one request does with its session: open it, read
-// one value, change one value, seal it.
+// one value, change one value, seal it. For cookiesession it also reports the
+// bytes of the Set-Cookie lines of one request ("setcookie-B/op"), against
+// which cmd/ratios judges the bytes allocated.
 func BenchmarkRequest(b *testing.B) {
 	forPeers(b, func(b *testing.B, p peer, cookie string) {
 		for b.Loop() {
 			if _, err := p.request(cookie); err != nil {
 				b.Fatal(err)
 			}
+		}
+		if p.setCookieBytes != nil {
+			b.ReportMetric(float64(p.setCookieBytes(cookie)), "setcookie-B/op")
 		}
 	})
 }

@@ -330,6 +330,17 @@ func (r results) goals(w io.Writer) (missed int) {
 		base := "Request/size=" + l.size + "/impl="
 		c = append(c, ratioCheck("request size="+l.size+" "+timeUnit, base+"cookiesession-compressed", base+"cookiesession", timeUnit, l.limit)...)
 	}
+	c = nil
+	for _, impl := range []string{"cookiesession", "cookiesession-signed"} {
+		name := "Request/size=10KB/impl=" + impl
+		alloc, ok1 := r.get(name, "B/op")
+		lines, ok2 := r.get(name, "setcookie-B/op")
+		if ok1 && ok2 {
+			c = append(c, check{fmt.Sprintf("%s: %.0f B/op for %.0f bytes of Set-Cookie: %.2fx, limit 2x", impl, alloc, lines, alloc/lines), alloc <= 2*lines})
+		}
+	}
+	report("a 10KB (four-cookie) request allocates at most twice its Set-Cookie bytes", c)
+
 	report("compressed open <= 1.8x uncompressed (2.5KB); compressed request <= 2.5x (200B), 1.6x (2.5KB), 1.3x (10KB)", c)
 
 	c = nil
