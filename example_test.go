@@ -381,3 +381,44 @@ func ExampleCounters() {
 	// save: map[sealed.changed:2]
 	// seals: map[2026-11:2]
 }
+
+// The standard ServeMux, with its method and wildcard patterns, behind one
+// Handler; Handler also wraps a single route.
+func ExampleManager_Handler_serveMux() {
+	sessions, err := cookiesession.New(cookiesession.Config{Keys: exampleRing})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /cart/{item}", func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.Session(r)
+		cart, _ := cookiesession.Get[[]string](s, "cart")
+		s.Set("cart", append(cart, r.PathValue("item")))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
+		cart, _ := cookiesession.Get[[]string](sessions.Session(r), "cart")
+		fmt.Fprintln(w, "cart:", strings.Join(cart, ", "))
+	})
+	handler := sessions.Handler(mux)
+
+	// One browser adds two items and reads its cart.
+	var cookie string
+	for _, req := range []*http.Request{
+		httptest.NewRequest("POST", "https://example.com/cart/tea", nil),
+		httptest.NewRequest("POST", "https://example.com/cart/milk", nil),
+		httptest.NewRequest("GET", "https://example.com/cart", nil),
+	} {
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Print(rec.Body.String())
+		if set := rec.Result().Cookies(); len(set) > 0 {
+			cookie = set[0].Name + "=" + set[0].Value
+		}
+	}
+	// Output:
+	// cart: tea, milk
+}

@@ -1,0 +1,277 @@
+package echosession_test
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/adapters/echosession"
+	"github.com/labstack/echo/v4"
+)
+
+// errLog records what the Manager reports.
+type errLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errLog) record(_ *http.Request, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, err)
+}
+
+func (l *errLog) has(target error) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, err := range l.errs {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+func newEcho(t *testing.T) (*echo.Echo, *cookiesession.Manager, *errLog) {
+	t.Helper()
+	key, err := cookiesession.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &errLog{}
+	m, err := cookiesession.New(cookiesession.Config{Keys: ring, ErrorLog: log.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.Use(echosession.Middleware(m))
+	return e, m, log
+}
+
+func serve(h http.Handler, path, cookie string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", "https://example.com"+path, nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func sessionCookie(rec *httptest.ResponseRecorder) string {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "session" && c.MaxAge >= 0 {
+			return c.Name + "=" + c.Value
+		}
+	}
+	return ""
+}
+
+func open(t *testing.T, m *cookiesession.Manager, cookie string) *cookiesession.Session {
+	t.Helper()
+	s, err := m.LoadHeader(cookie)
+	if err != nil {
+		t.Fatalf("LoadHeader: %v", err)
+	}
+	return s
+}
+
+func TestVisitsThroughTheRouter(t *testing.T) {
+	e, _, _ := newEcho(t)
+	e.GET("/", func(c echo.Context) error {
+		s := echosession.Session(c)
+		s.Set("visits", s.GetInt("visits")+1)
+		return c.String(http.StatusOK, fmt.Sprintf("visits: %d\n", s.GetInt("visits")))
+	})
+	cookie := ""
+	for i := 1; i <= 3; i++ {
+		rec := serve(e, "/", cookie)
+		if want := fmt.Sprintf("visits: %d\n", i); rec.Body.String() != want {
+			t.Fatalf("request %d: %q, want %q", i, rec.Body.String(), want)
+		}
+		if rec.Header().Get("Vary") != "Cookie" || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatalf("headers %v", rec.Header())
+		}
+		if cookie = sessionCookie(rec); cookie == "" {
+			t.Fatalf("request %d set no session cookie", i)
+		}
+	}
+}
+
+// TestCookieBeforeTheBody: each way an Echo handler sends its response, and
+// the error handler's response to a returned error, carries the session.
+func TestCookieBeforeTheBody(t *testing.T) {
+	e, m, log := newEcho(t)
+	set := func(c echo.Context) { echosession.Session(c).Set("user", "ada") }
+	e.GET("/string", func(c echo.Context) error { set(c); return c.String(200, "hi") })
+	e.GET("/json", func(c echo.Context) error { set(c); return c.JSON(200, map[string]bool{"ok": true}) })
+	e.GET("/noContent", func(c echo.Context) error { set(c); return c.NoContent(204) })
+	e.GET("/redirect", func(c echo.Context) error { set(c); return c.Redirect(http.StatusFound, "/string") })
+	e.GET("/write", func(c echo.Context) error { set(c); _, err := c.Response().Write([]byte("hi")); return err })
+	e.GET("/flush", func(c echo.Context) error { set(c); c.Response().Flush(); return nil })
+	e.GET("/nothing", func(c echo.Context) error { set(c); return nil })
+	e.GET("/error", func(c echo.Context) error { set(c); return echo.NewHTTPError(http.StatusForbidden) })
+	e.GET("/stream", func(c echo.Context) error {
+		set(c)
+		return c.Stream(200, "text/plain", strings.NewReader("streamed"))
+	})
+	for _, path := range []string{"/string", "/json", "/noContent", "/redirect", "/write", "/flush", "/nothing", "/error", "/stream"} {
+		t.Run(path, func(t *testing.T) {
+			rec := serve(e, path, "")
+			cookie := sessionCookie(rec)
+			if cookie == "" {
+				t.Fatalf("no session cookie: %d %v", rec.Code, rec.Header())
+			}
+			if got := open(t, m, cookie).GetString("user"); got != "ada" {
+				t.Fatalf("user %q", got)
+			}
+		})
+	}
+	if log.has(cookiesession.ErrHeadersWritten) {
+		t.Fatal("a change reported late")
+	}
+}
+
+// TestStreamingSendsTheCookieFirst: a handler that flushes part of its body
+// and waits: the client has the Set-Cookie header before the handler ends.
+func TestStreamingSendsTheCookieFirst(t *testing.T) {
+	e, m, _ := newEcho(t)
+	release := make(chan struct{})
+	e.GET("/", func(c echo.Context) error {
+		echosession.Session(c).Set("user", "ada")
+		res := c.Response()
+		res.Header().Set("Content-Type", "text/event-stream")
+		res.WriteHeader(200)
+		if _, err := res.Write([]byte("data: first\n")); err != nil {
+			return err
+		}
+		res.Flush()
+		<-release
+		_, err := res.Write([]byte("data: second\n"))
+		return err
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == "session" {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("no Set-Cookie before the body: %v", resp.Header)
+	}
+	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || line != "data: first\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	close(release)
+	if got := open(t, m, cookie).GetString("user"); got != "ada" {
+		t.Fatalf("user %q", got)
+	}
+}
+
+func TestUntouchedSessionCostsNothing(t *testing.T) {
+	e, _, _ := newEcho(t)
+	e.GET("/", func(c echo.Context) error { return c.String(200, "plain") })
+	rec := serve(e, "/", "")
+	if len(rec.Result().Cookies()) != 0 || rec.Header().Get("Vary") != "" {
+		t.Fatalf("headers %v", rec.Header())
+	}
+}
+
+func bigValue(t *testing.T) string {
+	b := make([]byte, 6000)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// TestSaveErrorIsEchos: a session that does not fit is the error the
+// middleware returns: Echo's HTTPErrorHandler answers, none of the
+// handler's body leaves, and the client keeps its cookie.
+func TestSaveErrorIsEchos(t *testing.T) {
+	e, _, _ := newEcho(t)
+	var handled error
+	def := e.HTTPErrorHandler
+	e.HTTPErrorHandler = func(err error, c echo.Context) { handled = err; def(err, c) }
+	e.GET("/login", func(c echo.Context) error { echosession.Session(c).Set("user", "ada"); return c.String(200, "ok") })
+	e.GET("/string", func(c echo.Context) error {
+		echosession.Session(c).Set("big", bigValue(t))
+		return c.String(200, "the handler's body")
+	})
+	e.GET("/ignored", func(c echo.Context) error { // a handler that drops the write error
+		echosession.Session(c).Set("big", bigValue(t))
+		_ = c.String(200, "the handler's body")
+		return nil
+	})
+	e.GET("/nothing", func(c echo.Context) error { echosession.Session(c).Set("big", bigValue(t)); return nil })
+	e.GET("/flush", func(c echo.Context) error {
+		echosession.Session(c).Set("big", bigValue(t))
+		c.Response().Flush()
+		_, err := c.Response().Write([]byte("the handler's body"))
+		return err
+	})
+	login := sessionCookie(serve(e, "/login", ""))
+	for _, path := range []string{"/string", "/ignored", "/nothing", "/flush"} {
+		t.Run(path, func(t *testing.T) {
+			handled = nil
+			rec := serve(e, path, login)
+			if rec.Code != 500 || !strings.Contains(rec.Body.String(), "Internal Server Error") {
+				t.Fatalf("%d %q", rec.Code, rec.Body.String())
+			}
+			if !errors.Is(handled, cookiesession.ErrTooLarge) {
+				t.Fatalf("HTTPErrorHandler got %v", handled)
+			}
+			for _, line := range rec.Header()["Set-Cookie"] {
+				if strings.HasPrefix(line, "session=") {
+					t.Fatalf("the client's cookie is replaced: %q", line)
+				}
+			}
+		})
+	}
+}
+
+func TestLateChangeIsReported(t *testing.T) {
+	e, _, log := newEcho(t)
+	e.GET("/", func(c echo.Context) error {
+		err := c.String(200, "body first")
+		echosession.Session(c).Set("late", true)
+		return err
+	})
+	rec := serve(e, "/", "")
+	if sessionCookie(rec) != "" || !log.has(cookiesession.ErrHeadersWritten) {
+		t.Fatalf("cookie %q, log %v", sessionCookie(rec), log.errs)
+	}
+}
+
+func TestSessionWithoutMiddlewarePanics(t *testing.T) {
+	e := echo.New()
+	e.GET("/", func(c echo.Context) error {
+		defer func() {
+			if recover() == nil {
+				t.Error("no panic")
+			}
+		}()
+		echosession.Session(c)
+		return nil
+	})
+	serve(e, "/", "")
+}
