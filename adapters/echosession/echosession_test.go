@@ -2,90 +2,25 @@ package echosession_test
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/adapters/echosession"
+	"github.com/cookiesession/cookiesession/internal/adapt/adapttest"
 	"github.com/labstack/echo/v4"
 )
 
-// errLog records what the Manager reports.
-type errLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errLog) record(_ *http.Request, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errLog) has(target error) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, err := range l.errs {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
-
-func newEcho(t *testing.T) (*echo.Echo, *cookiesession.Manager, *errLog) {
+func newEcho(t *testing.T) (*echo.Echo, *cookiesession.Manager, *adapttest.ErrLog) {
 	t.Helper()
-	key, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &errLog{}
-	m, err := cookiesession.New(cookiesession.Config{Keys: ring, ErrorLog: log.record})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, log := adapttest.Manager(t, cookiesession.Config{})
 	e := echo.New()
 	e.Use(echosession.Middleware(m))
 	return e, m, log
-}
-
-func serve(h http.Handler, path, cookie string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest("GET", "https://example.com"+path, nil)
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-func sessionCookie(rec *httptest.ResponseRecorder) string {
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == "session" && c.MaxAge >= 0 {
-			return c.Name + "=" + c.Value
-		}
-	}
-	return ""
-}
-
-func open(t *testing.T, m *cookiesession.Manager, cookie string) *cookiesession.Session {
-	t.Helper()
-	s, err := m.LoadHeader(cookie)
-	if err != nil {
-		t.Fatalf("LoadHeader: %v", err)
-	}
-	return s
 }
 
 func TestVisitsThroughTheRouter(t *testing.T) {
@@ -97,14 +32,14 @@ func TestVisitsThroughTheRouter(t *testing.T) {
 	})
 	cookie := ""
 	for i := 1; i <= 3; i++ {
-		rec := serve(e, "/", cookie)
+		rec := adapttest.Get(e, "/", cookie)
 		if want := fmt.Sprintf("visits: %d\n", i); rec.Body.String() != want {
 			t.Fatalf("request %d: %q, want %q", i, rec.Body.String(), want)
 		}
 		if rec.Header().Get("Vary") != "Cookie" || rec.Header().Get("Cache-Control") != "no-store" {
 			t.Fatalf("headers %v", rec.Header())
 		}
-		if cookie = sessionCookie(rec); cookie == "" {
+		if cookie = adapttest.SessionCookie(rec); cookie == "" {
 			t.Fatalf("request %d set no session cookie", i)
 		}
 	}
@@ -129,17 +64,17 @@ func TestCookieBeforeTheBody(t *testing.T) {
 	})
 	for _, path := range []string{"/string", "/json", "/noContent", "/redirect", "/write", "/flush", "/nothing", "/error", "/stream"} {
 		t.Run(path, func(t *testing.T) {
-			rec := serve(e, path, "")
-			cookie := sessionCookie(rec)
+			rec := adapttest.Get(e, path, "")
+			cookie := adapttest.SessionCookie(rec)
 			if cookie == "" {
 				t.Fatalf("no session cookie: %d %v", rec.Code, rec.Header())
 			}
-			if got := open(t, m, cookie).GetString("user"); got != "ada" {
+			if got := adapttest.Open(t, m, cookie).GetString("user"); got != "ada" {
 				t.Fatalf("user %q", got)
 			}
 		})
 	}
-	if log.has(cookiesession.ErrHeadersWritten) {
+	if log.Has(cookiesession.ErrHeadersWritten) {
 		t.Fatal("a change reported late")
 	}
 }
@@ -182,7 +117,7 @@ func TestStreamingSendsTheCookieFirst(t *testing.T) {
 		t.Fatalf("first line %q, %v", line, err)
 	}
 	close(release)
-	if got := open(t, m, cookie).GetString("user"); got != "ada" {
+	if got := adapttest.Open(t, m, cookie).GetString("user"); got != "ada" {
 		t.Fatalf("user %q", got)
 	}
 }
@@ -190,18 +125,10 @@ func TestStreamingSendsTheCookieFirst(t *testing.T) {
 func TestUntouchedSessionCostsNothing(t *testing.T) {
 	e, _, _ := newEcho(t)
 	e.GET("/", func(c echo.Context) error { return c.String(200, "plain") })
-	rec := serve(e, "/", "")
+	rec := adapttest.Get(e, "/", "")
 	if len(rec.Result().Cookies()) != 0 || rec.Header().Get("Vary") != "" {
 		t.Fatalf("headers %v", rec.Header())
 	}
-}
-
-func bigValue(t *testing.T) string {
-	b := make([]byte, 6000)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // TestSaveErrorIsEchos: a session that does not fit is the error the
@@ -214,26 +141,26 @@ func TestSaveErrorIsEchos(t *testing.T) {
 	e.HTTPErrorHandler = func(err error, c echo.Context) { handled = err; def(err, c) }
 	e.GET("/login", func(c echo.Context) error { echosession.Session(c).Set("user", "ada"); return c.String(200, "ok") })
 	e.GET("/string", func(c echo.Context) error {
-		echosession.Session(c).Set("big", bigValue(t))
+		echosession.Session(c).Set("big", adapttest.BigValue(t))
 		return c.String(200, "the handler's body")
 	})
 	e.GET("/ignored", func(c echo.Context) error { // a handler that drops the write error
-		echosession.Session(c).Set("big", bigValue(t))
+		echosession.Session(c).Set("big", adapttest.BigValue(t))
 		_ = c.String(200, "the handler's body")
 		return nil
 	})
-	e.GET("/nothing", func(c echo.Context) error { echosession.Session(c).Set("big", bigValue(t)); return nil })
+	e.GET("/nothing", func(c echo.Context) error { echosession.Session(c).Set("big", adapttest.BigValue(t)); return nil })
 	e.GET("/flush", func(c echo.Context) error {
-		echosession.Session(c).Set("big", bigValue(t))
+		echosession.Session(c).Set("big", adapttest.BigValue(t))
 		c.Response().Flush()
 		_, err := c.Response().Write([]byte("the handler's body"))
 		return err
 	})
-	login := sessionCookie(serve(e, "/login", ""))
+	login := adapttest.SessionCookie(adapttest.Get(e, "/login", ""))
 	for _, path := range []string{"/string", "/ignored", "/nothing", "/flush"} {
 		t.Run(path, func(t *testing.T) {
 			handled = nil
-			rec := serve(e, path, login)
+			rec := adapttest.Get(e, path, login)
 			if rec.Code != 500 || !strings.Contains(rec.Body.String(), "Internal Server Error") {
 				t.Fatalf("%d %q", rec.Code, rec.Body.String())
 			}
@@ -256,9 +183,9 @@ func TestLateChangeIsReported(t *testing.T) {
 		echosession.Session(c).Set("late", true)
 		return err
 	})
-	rec := serve(e, "/", "")
-	if sessionCookie(rec) != "" || !log.has(cookiesession.ErrHeadersWritten) {
-		t.Fatalf("cookie %q, log %v", sessionCookie(rec), log.errs)
+	rec := adapttest.Get(e, "/", "")
+	if adapttest.SessionCookie(rec) != "" || !log.Has(cookiesession.ErrHeadersWritten) {
+		t.Fatalf("cookie %q, log %v", adapttest.SessionCookie(rec), log.Errors())
 	}
 }
 
@@ -273,5 +200,5 @@ func TestSessionWithoutMiddlewarePanics(t *testing.T) {
 		echosession.Session(c)
 		return nil
 	})
-	serve(e, "/", "")
+	adapttest.Get(e, "/", "")
 }

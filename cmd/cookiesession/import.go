@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	cs "github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/importers/django"
+	"github.com/cookiesession/cookiesession/importers/gorilla"
 )
 
 var importCmd = &command{
@@ -80,7 +83,86 @@ var importSources = []*importSource{
 			}
 		},
 	},
+	{
+		name:  "gorilla",
+		about: "gorilla/sessions' CookieStore: --name NAME, --hash-key-hex H [--block-key-hex B] (repeatable: the store's key pairs in order), --max-age DURATION (default 30d, 0: none), --serializer gob|json",
+		register: func(fs *flag.FlagSet) func(e *env) (cs.Importer, error) {
+			var cfg gorilla.Config
+			pairs := keyPairsValue{&cfg.KeyPairs}
+			maxAge := gorilla.DefaultMaxAge
+			serializer := "gob"
+			fs.StringVar(&cfg.Name, "name", "", "the cookie `NAME` given to store.Get (required)")
+			fs.Var(pairs.hash(), "hash-key-hex", "a pair's hash key in `HEX`; starts the next pair (repeatable, in the store's order)")
+			fs.Var(pairs.block(), "block-key-hex", "the block key in `HEX` of the pair its --hash-key-hex started")
+			fs.Var(durationValue{&maxAge}, "max-age", "the store's MaxAge as a `DURATION` (0: no limit, as MaxAge(0))")
+			fs.StringVar(&serializer, "serializer", serializer, "the codecs' `SERIALIZER`: gob or json")
+			return func(*env) (cs.Importer, error) {
+				switch {
+				case cfg.Name == "":
+					return nil, usagef("missing --name")
+				case len(cfg.KeyPairs) == 0:
+					return nil, usagef("missing --hash-key-hex")
+				case serializer == "json":
+					cfg.Serializer = gorilla.JSON
+				case serializer != "gob":
+					return nil, usagef("unknown --serializer %q (gob, json)", serializer)
+				}
+				cfg.MaxAge = maxAge
+				if maxAge == 0 {
+					cfg.MaxAge = -1
+				}
+				imp, err := gorilla.New(cfg)
+				if err != nil {
+					return nil, configf("%s", libError(err))
+				}
+				return imp, nil
+			}
+		},
+	},
 }
+
+// keyPairsValue collects gorilla key pairs from --hash-key-hex and
+// --block-key-hex in the order given.
+type keyPairsValue struct{ pairs *[]gorilla.KeyPair }
+
+func (v keyPairsValue) hash() flag.Value {
+	return funcValue(func(s string) error {
+		k, err := hexKey(s)
+		if err == nil {
+			*v.pairs = append(*v.pairs, gorilla.KeyPair{Hash: k})
+		}
+		return err
+	})
+}
+
+func (v keyPairsValue) block() flag.Value {
+	return funcValue(func(s string) error {
+		k, err := hexKey(s)
+		n := len(*v.pairs)
+		switch {
+		case err != nil:
+			return err
+		case n == 0 || (*v.pairs)[n-1].Block != nil:
+			return errors.New("each --block-key-hex follows the --hash-key-hex of its pair")
+		}
+		(*v.pairs)[n-1].Block = k
+		return nil
+	})
+}
+
+func hexKey(s string) ([]byte, error) {
+	k, err := hex.DecodeString(s)
+	if err != nil || len(k) == 0 {
+		return nil, errors.New("want a key in hex")
+	}
+	return k, nil
+}
+
+// funcValue is a flag.Value that hands each value to a function.
+type funcValue func(string) error
+
+func (f funcValue) String() string     { return "" }
+func (f funcValue) Set(s string) error { return f(s) }
 
 func importSourcesHelp() string {
 	var b strings.Builder

@@ -146,3 +146,92 @@ func TestImportUsage(t *testing.T) {
 		t.Errorf("help import does not list the sources:\n%s", general)
 	}
 }
+
+// gorillaCase is a cookie the real gorilla made for the gorilla importer's
+// tests (importers/gorilla/interop writes them).
+type gorillaCase struct {
+	Name       string         `json:"name"`
+	Cookie     string         `json:"cookie"`
+	CookieName string         `json:"cookie_name"`
+	KeyPairs   [][]string     `json:"key_pairs"`
+	Serializer string         `json:"serializer"`
+	Timestamp  int64          `json:"timestamp"`
+	Values     map[string]any `json:"values"`
+	Refusal    string         `json:"refusal"`
+}
+
+func gorillaCases(t *testing.T) []gorillaCase {
+	t.Helper()
+	data, err := os.ReadFile("../../importers/gorilla/testdata/gorilla-cookies.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct{ Cases []gorillaCase }
+	if err := json.Unmarshal(data, &file); err != nil || len(file.Cases) == 0 {
+		t.Fatalf("gorilla cases: %v", err)
+	}
+	return file.Cases
+}
+
+func TestImportGorilla(t *testing.T) {
+	for _, c := range gorillaCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			args := []string{"import", "--from", "gorilla", "--name", c.CookieName, "--serializer", c.Serializer}
+			for _, p := range c.KeyPairs {
+				args = append(args, "--hash-key-hex", p[0])
+				if len(p) > 1 {
+					args = append(args, "--block-key-hex", p[1])
+				}
+			}
+			header := "a=1; " + c.CookieName + "=" + c.Cookie
+			at := append(args, "--now", unixRFC3339(c.Timestamp+60))
+			if c.Refusal != "" {
+				// The tool has none of the application's types.
+				fails(t, exitFail, c.Refusal, nil, "", append(at, header)...)
+				return
+			}
+			o := decodeImported(t, ok(t, nil, "", append(at, header)...))
+			if o.ImportedFrom != "gorilla" || !reflect.DeepEqual(o.Cookies, []string{c.CookieName}) ||
+				o.IssuedAt != unixRFC3339(c.Timestamp) || o.ExpiresAt != unixRFC3339(c.Timestamp+30*24*3600+1) {
+				t.Errorf("import = %+v", o)
+			}
+			if !reflect.DeepEqual(o.Values, c.Values) {
+				t.Errorf("values %v, want %v", o.Values, c.Values)
+			}
+			// What gorilla refuses exits 1: past MaxAge, tampered, another key.
+			fails(t, exitFail, "expired", nil, "", append(at, "--max-age", "59s", header)...)
+			fails(t, exitFail, "invalid", nil, "", append(at, strings.Replace(header, "=M", "=N", 1))...)
+			fails(t, exitFail, "authentication failed", nil, "", "import", "--from", "gorilla", "--name", c.CookieName,
+				"--hash-key-hex", "00ff", "--serializer", c.Serializer, header)
+			fails(t, exitFail, "no session of gorilla", nil, "", append(at, "other="+c.Cookie)...)
+			// --max-age 0 is gorilla's MaxAge(0): no limit, no expiry.
+			far := append(args, "--now", unixRFC3339(c.Timestamp+400*24*3600), "--max-age", "0", header)
+			if o := decodeImported(t, ok(t, nil, "", far...)); o.ExpiresAt != "" {
+				t.Errorf("expires at %q without MaxAge", o.ExpiresAt)
+			}
+		})
+	}
+}
+
+func TestImportGorillaUsage(t *testing.T) {
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{"missing --name", []string{"--hash-key-hex", "00"}},
+		{"missing --hash-key-hex", []string{"--name", "app"}},
+		{"follows the --hash-key-hex of its pair", []string{"--name", "app", "--block-key-hex", "00", "--hash-key-hex", "00"}},
+		{"follows the --hash-key-hex of its pair", []string{"--name", "app", "--hash-key-hex", "00", "--block-key-hex", "00", "--block-key-hex", "00"}},
+		{"want a key in hex", []string{"--name", "app", "--hash-key-hex", "xyz"}},
+		{`unknown --serializer "xml"`, []string{"--name", "app", "--hash-key-hex", "00", "--serializer", "xml"}},
+		{"not 16, 24 or 32", []string{"--name", "app", "--hash-key-hex", "00", "--block-key-hex", "0011"}},
+	} {
+		fails(t, exitUsage, tc.want, nil, "", append(append([]string{"import", "--from", "gorilla"}, tc.args...), "app=x")...)
+	}
+	help := ok(t, nil, "", "import", "--from", "gorilla", "-h")
+	for _, f := range []string{"--name", "--hash-key-hex", "--block-key-hex", "--max-age", "--serializer"} {
+		if !strings.Contains(help, f) {
+			t.Errorf("import --from gorilla -h does not list %s:\n%s", f, help)
+		}
+	}
+}

@@ -8,23 +8,13 @@ import (
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/internal/adapt/adapttest"
 )
 
 // TestCartThroughChi: one browser (a cookie jar) adds two items through
 // chi's routes and reads its cart back; another browser has its own.
 func TestCartThroughChi(t *testing.T) {
-	key, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := cookiesession.New(cookiesession.Config{Keys: ring})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sessions, _ := adapttest.Manager(t, cookiesession.Config{})
 	srv := httptest.NewTLSServer(routes(sessions))
 	defer srv.Close()
 	browser := func() *http.Client {

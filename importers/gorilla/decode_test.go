@@ -43,11 +43,11 @@ func TestDecodeValues(t *testing.T) {
 	}{{"signed", nil}, {"AES-128", fxBlock2}, {"AES-192", fxBlock3}, {"AES-256", fxBlock1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := fxImporter(t, Config{KeyPairs: []KeyPair{{Hash: fxHash1, Block: tc.block}}})
-			s, err := d.Decode(encodeCookie("gsess", unix(saved), fxHash1, tc.block, gobSession(t, values)), fxNow)
+			s, err := d.Open(encodeCookie("gsess", unix(saved), fxHash1, tc.block, gobSession(t, values)), fxNow)
 			checkErr(t, err, nil)
 			checkValues(t, s.Values, want)
-			if !s.Saved.Equal(saved) || !s.Expiry.Equal(saved.Add(DefaultMaxAge+time.Second)) || s.KeyPair != 0 {
-				t.Fatalf("Saved %v Expiry %v KeyPair %d", s.Saved, s.Expiry, s.KeyPair)
+			if !s.IssuedAt.Equal(saved) || !s.Expiry.Equal(saved.Add(DefaultMaxAge+time.Second)) {
+				t.Fatalf("IssuedAt %v Expiry %v", s.IssuedAt, s.Expiry)
 			}
 			// The values read back into the application's type.
 			var u fxUser
@@ -74,7 +74,7 @@ func TestDecodeJSON(t *testing.T) {
 	d := fxImporter(t, Config{Serializer: JSON, KeyPairs: []KeyPair{{Hash: fxHash1, Block: fxBlock1}}})
 	// JSONEncoder.Serialize ends with a newline; numbers keep their digits.
 	plain := []byte(`{"user":{"name":"ada","id":9007199254740993},"n":1.50,"s":"<a>"}` + "\n")
-	s, err := d.Decode(encodeCookie("gsess", unix(fxNow), fxHash1, fxBlock1, plain), fxNow)
+	s, err := d.Open(encodeCookie("gsess", unix(fxNow), fxHash1, fxBlock1, plain), fxNow)
 	checkErr(t, err, nil)
 	checkValues(t, s.Values, map[string]string{
 		"user": `{"id":9007199254740993,"name":"ada"}`,
@@ -83,7 +83,7 @@ func TestDecodeJSON(t *testing.T) {
 	})
 
 	// null is an empty session, as json.Decode leaves the map alone.
-	s, err = d.Decode(encodeCookie("gsess", unix(fxNow), fxHash1, fxBlock1, []byte("null\n")), fxNow)
+	s, err = d.Open(encodeCookie("gsess", unix(fxNow), fxHash1, fxBlock1, []byte("null\n")), fxNow)
 	checkErr(t, err, nil)
 	if s.Values == nil || len(s.Values) != 0 {
 		t.Fatalf("values %v", s.Values)
@@ -95,7 +95,7 @@ func TestDecodeJSON(t *testing.T) {
 		``:         cookiesession.ErrInvalid,
 		`{"a":1}x`: nil, // a json.Decoder reads the first value only, as gorilla's does
 	} {
-		_, err := d.Decode(encodeCookie("gsess", unix(fxNow), fxHash1, fxBlock1, []byte(plain)), fxNow)
+		_, err := d.Open(encodeCookie("gsess", unix(fxNow), fxHash1, fxBlock1, []byte(plain)), fxNow)
 		checkErr(t, err, want)
 	}
 }
@@ -159,7 +159,7 @@ func TestDecodeRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := fxImporter(t, Config{KeyPairs: []KeyPair{{Hash: fxHash1, Block: fxBlock1}}})
-			s, err := d.Decode(tc.value, fxNow)
+			s, err := d.Open(tc.value, fxNow)
 			checkErr(t, err, tc.want)
 			if err == nil && string(s.Values["user"]) != `"ada"` {
 				t.Fatalf("values %s", s.Values)
@@ -216,15 +216,18 @@ func TestDecodeKeyPairs(t *testing.T) {
 		{"no pair", encodeCookie("gsess", now, []byte("another hash key"), nil, gs), 0, cookiesession.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := d.Decode(tc.value, fxNow)
+			s, err := d.Open(tc.value, fxNow)
 			checkErr(t, err, tc.want)
-			if err == nil && (s.KeyPair != tc.pair || string(s.Values["user"]) != `"ada"`) {
-				t.Fatalf("pair %d values %s", s.KeyPair, s.Values)
+			if err != nil {
+				return
+			}
+			if _, _, pair, _ := d.decode(tc.value, fxNow); pair != tc.pair || string(s.Values["user"]) != `"ada"` {
+				t.Fatalf("pair %d values %s", pair, s.Values)
 			}
 		})
 	}
 	// A forged MAC under no key gives the one opaque error.
-	_, err := d.Decode(encodeCookie("gsess", now, []byte("x"), nil, gs), fxNow)
+	_, err := d.Open(encodeCookie("gsess", now, []byte("x"), nil, gs), fxNow)
 	if err != errAuth {
 		t.Fatalf("err = %v, want the opaque authentication error", err)
 	}
@@ -248,7 +251,7 @@ func TestDecodeMaxAge(t *testing.T) {
 		t.Run(fmt.Sprint(tc.maxAge, tc.age), func(t *testing.T) {
 			d := fxImporter(t, Config{MaxAge: tc.maxAge})
 			saved := fxNow.Add(-tc.age)
-			s, err := d.Decode(encodeCookie("gsess", unix(saved), fxHash1, nil, gs), fxNow)
+			s, err := d.Open(encodeCookie("gsess", unix(saved), fxHash1, nil, gs), fxNow)
 			checkErr(t, err, tc.want)
 			if err != nil {
 				return
@@ -257,13 +260,17 @@ func TestDecodeMaxAge(t *testing.T) {
 			if tc.expiry != 0 {
 				want = saved.Add(tc.expiry)
 			}
-			if !s.Saved.Equal(saved) || !s.Expiry.Equal(want) {
-				t.Fatalf("Saved %v Expiry %v, want %v", s.Saved, s.Expiry, want)
+			issued := saved // never after now
+			if saved.After(fxNow) {
+				issued = fxNow
+			}
+			if !s.IssuedAt.Equal(issued) || !s.Expiry.Equal(want) {
+				t.Fatalf("IssuedAt %v Expiry %v, want %v and %v", s.IssuedAt, s.Expiry, issued, want)
 			}
 		})
 	}
 	// A date near the end of int64 does not wrap the expiry around.
-	s, err := fxImporter(t, Config{}).Decode(encodeCookie("gsess", fmt.Sprint(int64(math.MaxInt64)), fxHash1, nil, gs), fxNow)
+	s, err := fxImporter(t, Config{}).Open(encodeCookie("gsess", fmt.Sprint(int64(math.MaxInt64)), fxHash1, nil, gs), fxNow)
 	checkErr(t, err, nil)
 	if s.Expiry.Before(fxNow) {
 		t.Fatalf("expiry %v", s.Expiry)
@@ -284,7 +291,7 @@ func TestDecodeUnusable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := fxImporter(t, Config{})
-			_, err := d.Decode(encodeCookie("gsess", unix(fxNow), fxHash1, nil, gobSession(t, values)), fxNow)
+			_, err := d.Open(encodeCookie("gsess", unix(fxNow), fxHash1, nil, gobSession(t, values)), fxNow)
 			checkErr(t, err, cookiesession.ErrInvalid)
 			if strings.Contains(err.Error(), "ada") || strings.Contains(err.Error(), "seven") {
 				t.Fatalf("error shows a value: %v", err)
@@ -325,8 +332,51 @@ func TestImporterPrintsNoKey(t *testing.T) {
 func TestMaxLength(t *testing.T) {
 	gs := gobSession(t, map[interface{}]interface{}{"pad": strings.Repeat("x", 5000)})
 	value := encodeCookie("gsess", unix(fxNow), fxHash1, nil, gs)
-	_, err := fxImporter(t, Config{}).Decode(value, fxNow)
+	_, err := fxImporter(t, Config{}).Open(value, fxNow)
 	checkErr(t, err, cookiesession.ErrInvalid)
-	_, err = fxImporter(t, Config{MaxLength: len(value)}).Decode(value, fxNow)
+	_, err = fxImporter(t, Config{MaxLength: len(value)}).Open(value, fxNow)
 	checkErr(t, err, nil)
+}
+
+// TestImportPicksGorillasCookie: Import reads the cookie gorilla reads (the
+// first of its name that net/http accepts) and names it for expiry.
+func TestImportPicksGorillasCookie(t *testing.T) {
+	d := fxImporter(t, Config{})
+	if d.Source() != "gorilla" {
+		t.Fatalf("Source %q", d.Source())
+	}
+	good := encodeCookie("gsess", unix(fxNow), fxHash1, nil, gobSession(t, map[interface{}]interface{}{"user": "ada"}))
+	other := encodeCookie("gsess", unix(fxNow), fxHash2, nil, gobSession(t, map[interface{}]interface{}{"user": "eve"}))
+	for _, tc := range []struct {
+		name   string
+		header string
+		want   error
+		user   string
+	}{
+		{"alone", "a=1; gsess=" + good + "; b=2", nil, `"ada"`},
+		{"quoted", `gsess="` + good + `"`, nil, `"ada"`},
+		{"the first of two", "gsess=" + good + "; gsess=" + other, nil, `"ada"`},
+		{"the first is refused", "gsess=" + other + "; gsess=" + good, cookiesession.ErrInvalid, ""},
+		{"one net/http skips first", `gsess=x\y; gsess=` + good, nil, `"ada"`},
+		{"expired", "gsess=" + encodeCookie("gsess", unix(fxNow.Add(-DefaultMaxAge-time.Second)), fxHash1, nil, gobSession(t, map[interface{}]interface{}{})), cookiesession.ErrExpired, ""},
+		{"none", "a=1; gsess.1=" + good, nil, ""},
+		{"only skipped ones", `gsess=a"b`, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := d.Import(cookiesession.CookieLookup("", tc.header), fxNow)
+			checkErr(t, err, tc.want)
+			switch {
+			case err != nil:
+				if s != nil {
+					t.Fatal("a session with an error")
+				}
+			case tc.user == "":
+				if s != nil {
+					t.Fatalf("imported %v", s.Values)
+				}
+			case string(s.Values["user"]) != tc.user || len(s.Cookies) != 1 || s.Cookies[0] != "gsess":
+				t.Fatalf("values %s cookies %v", s.Values, s.Cookies)
+			}
+		})
+	}
 }

@@ -2,7 +2,13 @@
 // (github.com/gorilla/sessions v1.4.0 over github.com/gorilla/securecookie
 // v1.1.2), so that an application moving to cookiesession logs nobody out:
 // the first response re-seals the gorilla session in the cookiesession format
-// and expires the gorilla cookie.
+// and expires the gorilla cookie. Add an [Importer] to
+// cookiesession.Config.Importers with the store's cookie name and key pairs:
+//
+//	fromGorilla, err := gorilla.New(gorilla.Config{
+//		Name:     "app", // store.Get(r, "app")
+//		KeyPairs: []gorilla.KeyPair{{Hash: hashKey, Block: blockKey}},
+//	})
 //
 // It uses the standard library only: an application never downloads gorilla
 // to import its sessions. It does what securecookie's DecodeMulti does with
@@ -57,6 +63,17 @@
 // issue time (never later than now) and gorilla's limit as its expiry: an
 // imported session ends when gorilla would have refused its cookie, or
 // earlier under cookiesession's own Lifetime, never later.
+//
+// # Security properties
+//
+//   - Nothing of the cookie is decrypted or deserialized before its HMAC
+//     matches under a hash key, compared in constant time; only the length
+//     and the base64 are checked before. gob therefore only reads what a
+//     holder of a hash key wrote.
+//   - gorilla's weaknesses are its own and stay until the migration ends: a
+//     cookie replays until MaxAge, the date is not bound to an expiry the
+//     browser saw, AES-CTR is not authenticated by itself (the HMAC covers it).
+//   - The keys never appear in errors, String or any fmt verb.
 package gorilla
 
 import (
@@ -150,7 +167,7 @@ func New(cfg Config) (*Importer, error) {
 	if len(cfg.KeyPairs) == 0 {
 		return nil, configError("no key pair")
 	}
-	d := &Importer{name: cfg.Name, serializer: cfg.Serializer, maxLength: cfg.MaxLength}
+	im := &Importer{name: cfg.Name, serializer: cfg.Serializer, maxLength: cfg.MaxLength}
 	for i, p := range cfg.KeyPairs {
 		if len(p.Hash) == 0 {
 			return nil, configError(fmt.Sprintf("key pair %d has no hash key", i+1))
@@ -163,41 +180,41 @@ func New(cfg Config) (*Importer, error) {
 			}
 			c.block = block
 		}
-		d.codecs = append(d.codecs, c)
+		im.codecs = append(im.codecs, c)
 	}
 	switch {
 	case cfg.MaxAge == 0:
-		d.maxAge = int64(DefaultMaxAge / time.Second)
+		im.maxAge = int64(DefaultMaxAge / time.Second)
 	case cfg.MaxAge < 0:
-		d.maxAge = 0
+		im.maxAge = 0
 	case cfg.MaxAge%time.Second != 0:
 		return nil, configError(fmt.Sprintf("MaxAge %v is not a whole number of seconds", cfg.MaxAge))
 	default:
-		d.maxAge = int64(cfg.MaxAge / time.Second)
+		im.maxAge = int64(cfg.MaxAge / time.Second)
 	}
 	if cfg.Serializer > JSON {
 		return nil, configError(fmt.Sprintf("unknown serializer %d", cfg.Serializer))
 	}
 	switch {
-	case d.maxLength == 0:
-		d.maxLength = DefaultMaxLength
-	case d.maxLength < 0:
+	case im.maxLength == 0:
+		im.maxLength = DefaultMaxLength
+	case im.maxLength < 0:
 		return nil, configError(fmt.Sprintf("MaxLength %d is negative", cfg.MaxLength))
 	}
-	return d, nil
+	return im, nil
 }
 
 // Name returns the cookie name the importer reads.
 func (d *Importer) Name() string { return d.name }
 
 // String describes the importer without its keys.
-func (d Importer) String() string {
+func (im Importer) String() string {
 	s := "gob"
-	if d.serializer == JSON {
+	if im.serializer == JSON {
 		s = "json"
 	}
-	return fmt.Sprintf("gorilla.Importer{Name: %q, KeyPairs: %d, MaxAge: %ds, Serializer: %s}", d.name, len(d.codecs), d.maxAge, s)
+	return fmt.Sprintf("gorilla.Importer{Name: %q, KeyPairs: %d, MaxAge: %ds, Serializer: %s}", im.name, len(im.codecs), im.maxAge, s)
 }
 
 // GoString is String, so that %#v prints no key either.
-func (d Importer) GoString() string { return d.String() }
+func (im Importer) GoString() string { return im.String() }

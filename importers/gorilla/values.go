@@ -5,14 +5,16 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
+
+	"github.com/cookiesession/cookiesession"
 )
 
 // deserialize is securecookie's step 6 into what gorilla/sessions decodes
 // into: a map[interface{}]interface{} with gob. With JSON, where sessions
 // cannot decode at all, it is a map[string]any (numbers kept as
 // json.Number), the shape of every JSON object.
-func (d *Importer) deserialize(b []byte) (any, error) {
-	if d.serializer == JSON {
+func (im *Importer) deserialize(b []byte) (any, error) {
+	if im.serializer == JSON {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
 		var m map[string]any
@@ -30,41 +32,21 @@ func (d *Importer) deserialize(b []byte) (any, error) {
 	return m, nil
 }
 
-// values converts a deserialized session to JSON values.
-func (d *Importer) values(m any) (map[string]json.RawMessage, error) {
-	switch m := m.(type) {
-	case map[string]any:
-		out := make(map[string]json.RawMessage, len(m))
-		for k, v := range m {
-			raw, err := toJSON(k, v)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = raw
-		}
-		return out, nil
-	case map[interface{}]interface{}:
-		out := make(map[string]json.RawMessage, len(m))
-		for k, v := range m {
-			name, ok := k.(string)
-			if !ok {
-				return nil, invalid(fmt.Sprintf("a key of type %T is not a string", k))
-			}
-			raw, err := toJSON(name, v)
-			if err != nil {
-				return nil, err
-			}
-			out[name] = raw
-		}
-		return out, nil
+// values converts a deserialized session to JSON values, with
+// cookiesession.MarshalValues (which refuses what encoding/json refuses,
+// naming the key and the type).
+func values(m any) (map[string]json.RawMessage, error) {
+	if m, ok := m.(map[string]any); ok {
+		return cookiesession.MarshalValues(m)
 	}
-	panic(fmt.Sprintf("gorilla: values of %T", m))
-}
-
-func toJSON(name string, v any) (json.RawMessage, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, invalid(fmt.Sprintf("value %q of type %T: %v", name, v, err))
+	gm := m.(map[interface{}]interface{})
+	named := make(map[string]any, len(gm))
+	for k, v := range gm {
+		name, ok := k.(string)
+		if !ok {
+			return nil, invalid(fmt.Sprintf("a key of type %T is not a string", k))
+		}
+		named[name] = v
 	}
-	return raw, nil
+	return cookiesession.MarshalValues(named)
 }

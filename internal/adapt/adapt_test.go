@@ -10,22 +10,11 @@ import (
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/internal/adapt"
+	"github.com/cookiesession/cookiesession/internal/adapt/adapttest"
 )
 
 func newManager(t *testing.T) *cookiesession.Manager {
-	t.Helper()
-	key, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := cookiesession.New(cookiesession.Config{Keys: ring, ErrorLog: func(*http.Request, error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := adapttest.Manager(t, cookiesession.Config{})
 	return m
 }
 

@@ -131,13 +131,13 @@ func agreeGob(t testing.TB, store *sessions.CookieStore, im *gorilla.Importer, n
 	t.Helper()
 	atOneInstant(t, func(now time.Time) {
 		want, gerr := gorillaLoad(store, name, value)
-		got, err := im.Decode(value, now)
+		got, err := im.Open(value, now)
 		opened = agree(t, want, gerr, got, err)
 	})
 	return opened
 }
 
-func agree(t testing.TB, want map[interface{}]interface{}, gerr error, got *gorilla.Session, err error) bool {
+func agree(t testing.TB, want map[interface{}]interface{}, gerr error, got *cookiesession.Imported, err error) bool {
 	t.Helper()
 	if gerr != nil {
 		if err == nil {
