@@ -13,6 +13,7 @@ import (
 	"github.com/cookiesession/cookiesession/adapters/echosession"
 	"github.com/cookiesession/cookiesession/internal/adapt/adapttest"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 func newEcho(t *testing.T) (*echo.Echo, *cookiesession.Manager, *adapttest.ErrLog) {
@@ -201,4 +202,19 @@ func TestSessionWithoutMiddlewarePanics(t *testing.T) {
 		return nil
 	})
 	adapttest.Get(e, "/", "")
+}
+
+// TestPanicGoesToRecover: a handler that panics after changing the session
+// reaches Echo's Recover middleware and its error handler: a 500, no session
+// cookie.
+func TestPanicGoesToRecover(t *testing.T) {
+	m, _ := adapttest.Manager(t, cookiesession.Config{})
+	e := echo.New()
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true, DisableErrorHandler: false}))
+	e.Use(echosession.Middleware(m))
+	e.GET("/", func(c echo.Context) error { echosession.Session(c).Set("a", 1); panic("boom") })
+	rec := adapttest.Get(e, "/", "")
+	if rec.Code != 500 || adapttest.SessionCookie(rec) != "" {
+		t.Fatalf("%d %v", rec.Code, rec.Header())
+	}
 }

@@ -254,3 +254,18 @@ func TestSessionWithoutMiddlewarePanics(t *testing.T) {
 	adapttest.Get(r, "/", "")
 
 }
+
+// TestPanicGoesToRecovery: a handler that panics after changing the session
+// reaches gin.Recovery, which answers 500 through gin's own writer; no
+// session cookie goes out.
+func TestPanicGoesToRecovery(t *testing.T) {
+	m, _ := adapttest.Manager(t, cookiesession.Config{})
+	r := gin.New()
+	r.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, _ any) { c.AbortWithStatus(500) }))
+	r.Use(ginsession.Middleware(m))
+	r.GET("/", func(c *gin.Context) { ginsession.Session(c).Set("a", 1); panic("boom") })
+	rec := adapttest.Get(r, "/", "")
+	if rec.Code != 500 || adapttest.SessionCookie(rec) != "" {
+		t.Fatalf("%d %v", rec.Code, rec.Header())
+	}
+}
