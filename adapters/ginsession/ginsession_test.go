@@ -81,14 +81,16 @@ func TestCookieBeforeTheBody(t *testing.T) {
 // and waits: the client has the Set-Cookie header before the handler ends.
 func TestStreamingSendsTheCookieFirst(t *testing.T) {
 	m, _ := adapttest.Manager(t, cookiesession.Config{})
-	release := make(chan struct{})
+	// One channel a route, made before the server starts: the handlers
+	// block on them until the client has read the first part.
+	release := map[string]chan struct{}{"/flush": make(chan struct{}), "/stream": make(chan struct{})}
 	r := gin.New()
 	r.Use(ginsession.Middleware(m))
 	r.GET("/flush", func(c *gin.Context) {
 		ginsession.Session(c).Set("user", "ada")
 		_, _ = c.Writer.WriteString("first\n")
 		c.Writer.Flush()
-		<-release
+		<-release["/flush"]
 		_, _ = c.Writer.WriteString("second\n")
 	})
 	r.GET("/stream", func(c *gin.Context) {
@@ -97,7 +99,7 @@ func TestStreamingSendsTheCookieFirst(t *testing.T) {
 		c.Stream(func(w io.Writer) bool {
 			n++
 			if n == 2 {
-				<-release
+				<-release["/stream"]
 			}
 			c.SSEvent("tick", n)
 			return n < 3
@@ -107,7 +109,6 @@ func TestStreamingSendsTheCookieFirst(t *testing.T) {
 	defer srv.Close()
 	for _, path := range []string{"/flush", "/stream"} {
 		t.Run(path, func(t *testing.T) {
-			release = make(chan struct{})
 			resp, err := http.Get(srv.URL + path)
 			if err != nil {
 				t.Fatal(err)
@@ -127,7 +128,7 @@ func TestStreamingSendsTheCookieFirst(t *testing.T) {
 			if err != nil || line == "" {
 				t.Fatalf("first line %q, %v", line, err)
 			}
-			close(release)
+			close(release[path])
 			if got := adapttest.Open(t, m, cookie).GetString("user"); got != "ada" {
 				t.Fatalf("user %q", got)
 			}
