@@ -8,13 +8,13 @@ import (
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
-	"github.com/cookiesession/cookiesession/internal/adapt/adapttest"
+	"github.com/cookiesession/cookiesession/cookiesessiontest"
 )
 
 // TestCartThroughChi: one browser (a cookie jar) adds two items through
 // chi's routes and reads its cart back; another browser has its own.
 func TestCartThroughChi(t *testing.T) {
-	sessions, _ := adapttest.Manager(t, cookiesession.Config{})
+	sessions, _ := cookiesessiontest.NewManager(t, cookiesession.Config{})
 	srv := httptest.NewTLSServer(routes(sessions))
 	defer srv.Close()
 	browser := func() *http.Client {

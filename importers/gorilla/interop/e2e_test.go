@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/cookiesessiontest"
 	"github.com/cookiesession/cookiesession/importers/gorilla"
-	"github.com/cookiesession/cookiesession/internal/adapt/adapttest"
 	"github.com/gorilla/sessions"
 )
 
@@ -102,8 +102,7 @@ func cookiesessionApp(t *testing.T, now func() time.Time, imported *atomic.Int32
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := cookiesession.New(cookiesession.Config{
-		Keys:      adapttest.Ring(t),
+	m, _ := cookiesessiontest.NewManager(t, cookiesession.Config{
 		Lifetime:  90 * 24 * time.Hour,
 		Importers: []cookiesession.Importer{fromGorilla},
 		Now:       now,
@@ -113,9 +112,6 @@ func cookiesessionApp(t *testing.T, now func() time.Time, imported *atomic.Int32
 			}
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
 		s := m.Session(r)

@@ -1,6 +1,5 @@
 // Package adapttest holds the helpers that the tests of the framework
-// adapters (and of the gorilla importer's end-to-end test) share: a
-// Manager with a fresh ring and a recorded ErrorLog, one request through a
+// adapters share: a Manager with a recorded ErrorLog, one request through a
 // handler, the session cookie of a response.
 package adapttest
 
@@ -14,21 +13,8 @@ import (
 	"testing"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/cookiesessiontest"
 )
-
-// Ring returns a ring of one new key.
-func Ring(t testing.TB) *cookiesession.KeyRing {
-	t.Helper()
-	key, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ring
-}
 
 // ErrLog records what a Manager reports to Config.ErrorLog.
 type ErrLog struct {
@@ -62,21 +48,15 @@ func (l *ErrLog) Errors() []error {
 	return append([]error(nil), l.errs...)
 }
 
-// Manager returns a Manager of cfg with a new ring (unless cfg has keys)
-// and an ErrorLog that records.
+// Manager is cookiesessiontest.NewManager (a new ring, a fixed clock) with
+// an ErrorLog that records, unless cfg sets one.
 func Manager(t testing.TB, cfg cookiesession.Config) (*cookiesession.Manager, *ErrLog) {
 	t.Helper()
-	if cfg.Keys == nil {
-		cfg.Keys = Ring(t)
-	}
 	log := &ErrLog{}
 	if cfg.ErrorLog == nil {
 		cfg.ErrorLog = log.Record
 	}
-	m, err := cookiesession.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := cookiesessiontest.NewManager(t, cfg)
 	return m, log
 }
 
