@@ -43,6 +43,7 @@ func peers() []peer {
 	ps = append(ps,
 		securecookiePeer("securecookie-json", securecookie.JSONEncoder{}),
 		securecookiePeer("securecookie-gob", securecookie.GobEncoder{}),
+		securecookieTypedPeer(),
 		floorPeer(),
 	)
 	return ps

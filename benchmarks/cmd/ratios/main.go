@@ -112,7 +112,7 @@ var sizes = []string{"200B", "2.5KB", "10KB"}
 
 var peerImpls = []string{
 	"cookiesession", "cookiesession-signed", "cookiesession-compressed",
-	"securecookie-json", "securecookie-gob", "floor",
+	"securecookie-json", "securecookie-gob", "securecookie-gob-typed", "floor",
 }
 
 func (r results) peerTables(w io.Writer) {
