@@ -20,7 +20,7 @@ import (
 	"time"
 	"unsafe"
 
-	internaldeflate "github.com/cookiesession/cookiesession/internal/deflate"
+	"github.com/cookiesession/cookiesession/internal/deflate"
 )
 
 // The v1 wire format. A sealed value is one of:
@@ -902,9 +902,15 @@ func putBuffer(b *buffer) {
 	}
 }
 
-// compressor is deflate, in deflate.go, a variable so that a test can make
-// it fail.
-var compressor = deflate
+// compressor is deflate.Compress, its failures (a bug, none known) matching
+// errDeflate; a variable so that a test can make it fail.
+var compressor = func(dst, src []byte) ([]byte, error) {
+	out, err := deflate.Compress(dst, src)
+	if err != nil {
+		return out, fmt.Errorf("%w: %w", errDeflate, err)
+	}
+	return out, nil
+}
 
 // inflateBuffers hold MaxPlaintextBytes each: inflation writes into one, so a
 // stream that inflates past the cap costs no allocation, and a valid one
@@ -919,9 +925,9 @@ var inflateBuffers = sync.Pool{New: func() any {
 func inflate(compressed []byte) ([]byte, error) {
 	scratch := inflateBuffers.Get().(*[]byte)
 	defer inflateBuffers.Put(scratch)
-	out, err := internaldeflate.Decompress((*scratch)[:0], compressed, MaxPlaintextBytes)
+	out, err := deflate.Decompress((*scratch)[:0], compressed, MaxPlaintextBytes)
 	switch {
-	case errors.Is(err, internaldeflate.ErrTooLarge):
+	case errors.Is(err, deflate.ErrTooLarge):
 		return nil, invalidf("compressed payload inflates past %d bytes", MaxPlaintextBytes)
 	case err != nil:
 		return nil, invalidf("compressed payload malformed")

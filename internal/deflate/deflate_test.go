@@ -1,4 +1,4 @@
-package cookiesession
+package deflate
 
 import (
 	"bytes"
@@ -14,20 +14,23 @@ import (
 	"testing"
 )
 
+// randomToken returns n random base64url characters drawn from rng.
+func randomToken(rng *rand.Rand, n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
 // deflateSession returns the JSON of a session like those the benchmarks
 // seal, of at least n bytes: the claims, a CSRF token, a few preferences and
 // then a cart of items with random SKUs and prices, so that it compresses as
 // much as a real one (it is seeded by n: the same n, the same bytes).
 func deflateSession(n int) []byte {
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
-	token := func(n int) string {
-		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		return string(b)
-	}
+	token := func(n int) string { return randomToken(rng, n) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"sid":"%s","iat":1795706594,"lat":1795706594,"exp":1795710194,"v":{"admin":false,"csrf":"%s",`, token(22), token(43))
 	b.WriteString(`"email":"ada@example.org","locale":"en-GB","return_to":"/account/orders/2025/11?page=2\u0026sort=date","theme":"dark","user":"ada","user_id":48213`)
@@ -157,7 +160,7 @@ func mustDeflate(t testing.TB, d *deflater, dst, src []byte) []byte {
 	var z []byte
 	var err error
 	if d == nil {
-		z, err = deflate(dst, src)
+		z, err = Compress(dst, src)
 	} else {
 		z, err = d.compress(dst, src)
 	}
@@ -256,7 +259,7 @@ func TestDeflateBlockTypes(t *testing.T) {
 // the bytes written, as a bug in counting or in sizing would, both ways:
 // symbols counted that the data lacks (computed too long), or counts lowered
 // under the data's (computed too short: the writer runs past the room
-// reserved). deflate.go panicked on both; now write returns errDeflate and
+// reserved). deflate.go panicked on both; now write returns ErrInternal and
 // dst as it was, unless the counts changed do not size the block written,
 // and the pooled deflate of the same input still works.
 func TestDeflateSizeCheck(t *testing.T) {
@@ -294,8 +297,8 @@ func TestDeflateSizeCheck(t *testing.T) {
 				if got := inflateAll(t, out[len("prefix"):]); !bytes.Equal(got, src) {
 					t.Errorf("%s, %s: no error, and the output does not inflate to the input", name, tamper.what)
 				}
-			case !errors.Is(err, errDeflate) || string(out) != "prefix":
-				t.Errorf("%s, %s: %q, %v; want errDeflate and dst unchanged", name, tamper.what, out, err)
+			case !errors.Is(err, ErrInternal) || string(out) != "prefix":
+				t.Errorf("%s, %s: %q, %v; want ErrInternal and dst unchanged", name, tamper.what, out, err)
 			case strings.Contains(err.Error(), "past"):
 				recovered++
 			default:
@@ -574,7 +577,7 @@ func BenchmarkDeflate(b *testing.B) {
 			b.SetBytes(int64(len(src)))
 			var dst []byte
 			for b.Loop() {
-				dst, _ = deflate(dst[:0], src)
+				dst, _ = Compress(dst[:0], src)
 			}
 			b.ReportMetric(float64(len(dst)), "out-bytes")
 		})

@@ -1,7 +1,13 @@
-package cookiesession
+// Package deflate is the DEFLATE (RFC 1951) of sealed sessions: Compress, a
+// compressor, and Decompress, a decompressor capped at a limit, both for
+// payloads held whole in memory and both allocation-free once pooled. The
+// wire format is plain raw DEFLATE: any inflater opens what Compress writes,
+// and Decompress opens what any deflater writes.
+package deflate
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -10,8 +16,8 @@ import (
 )
 
 // A DEFLATE (RFC 1951) compressor made for session payloads: a few hundred
-// bytes to MaxPlaintextBytes, held in memory. compress/flate is built for
-// streams and costs a small payload more than its encryption many times over:
+// bytes to the codec's MaxPlaintextBytes (250,000), held in memory.
+// compress/flate is built for streams and costs a small payload more than its encryption many times over:
 // its default level clears 640 KB of hash tables on every Reset, and even its
 // fastest level builds Huffman codes through sort.Sort (about 11µs for 293
 // bytes, 3 to 4 times this one's; BenchmarkDeflateStdlib against
@@ -175,17 +181,21 @@ var deflaters = sync.Pool{New: func() any { return new(deflater) }}
 // into 32 bits (frequency<<9 | symbol, see huffScratch.collect): a symbol
 // counted 1<<23 times would overflow it, and that takes an input of 1<<23
 // bytes at least. (A token's 28 bits of position allow more.)
-// MaxPlaintextBytes, 250,000, is far below.
+// The codec's MaxPlaintextBytes, 250,000, is far below.
 const zMaxInput = 1<<23 - 1
 
-// deflate appends the raw DEFLATE compression of src to dst. It returns dst
-// unchanged and an error matching errDeflate when src is longer than
+// ErrInternal reports a failure of the compressor's own checks (a bug, none
+// known).
+var ErrInternal = errors.New("deflate: internal error of the compressor")
+
+// Compress appends the raw DEFLATE compression of src to dst. It returns dst
+// unchanged and an error matching ErrInternal when src is longer than
 // zMaxInput or when the block written is not of the size computed for it
 // before writing: a bug of this file, none known, which the caller answers by
 // not compressing, rather than with a panic on the request path.
-func deflate(dst, src []byte) ([]byte, error) {
+func Compress(dst, src []byte) ([]byte, error) {
 	if len(src) > zMaxInput {
-		return dst, fmt.Errorf("%w: %d bytes of input, at most %d", errDeflate, len(src), zMaxInput)
+		return dst, fmt.Errorf("%w: %d bytes of input, at most %d", ErrInternal, len(src), zMaxInput)
 	}
 	d := deflaters.Get().(*deflater)
 	out, err := d.compress(dst, src)
@@ -218,12 +228,12 @@ func (d *deflater) count(src []byte) {
 func (d *deflater) write(dst, src []byte) (out []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, err = dst, fmt.Errorf("%w: writing past the block's computed size (%v)", errDeflate, v)
+			out, err = dst, fmt.Errorf("%w: writing past the block's computed size (%v)", ErrInternal, v)
 		}
 	}()
 	out, ok := d.writeBlock(dst, src)
 	if !ok {
-		return dst, fmt.Errorf("%w: block written is not of its computed size", errDeflate)
+		return dst, fmt.Errorf("%w: block written is not of its computed size", ErrInternal)
 	}
 	return out, nil
 }
