@@ -111,10 +111,8 @@
 package cookiesession
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/bits"
 	"net/http"
 	"strconv"
@@ -276,9 +274,15 @@ type Config struct {
 	// ErrImported when the session was imported), and why a session was
 	// saved without compression although Compress asked for it (an internal
 	// error of the compressor, a bug: the session is saved all the same).
-	// The request may be nil for the low-level calls. The default value logs
-	// with log/slog: imports and revoked sessions at Info, expired sessions
-	// at Debug, the rest at Warn.
+	// The request may be nil for the low-level calls. It is called for every
+	// refused cookie: a client decides how often. The default value logs
+	// with slog.Default: imports and revoked sessions at Info, expired
+	// sessions at Debug; the first refused cookie (ErrInvalid) of each
+	// reason at Warn, then, for one minute, only a count per reason, logged
+	// at Warn when the minute ends ("412 more refused cookies (authentication
+	// failed) in the minute after the first"), even if no further cookie is
+	// refused, by a timer (time.AfterFunc, armed only while a count is
+	// pending: no goroutine is left running); every other error at Warn.
 	ErrorLog func(r *http.Request, err error)
 
 	// Importers read, in order, sessions of other systems from a request
@@ -322,6 +326,8 @@ type Manager struct {
 
 	revocations atomic.Pointer[revocationIndex] // the list in force, as used
 
+	refusals *refusalLog // the default ErrorLog's state; nil with the application's
+
 	attrs   string // "; Path=/; HttpOnly; Secure; SameSite=Lax"
 	attrLen int    // attrs plus the widest Max-Age, for the chunk budget
 	expired []string
@@ -345,8 +351,10 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var refusals *refusalLog
 	if cfg.ErrorLog == nil {
-		cfg.ErrorLog = logError
+		refusals = newRefusalLog(cfg.Now)
+		cfg.ErrorLog = refusals.log
 	}
 	if cfg.ErrorHandler == nil {
 		cfg.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
@@ -395,7 +403,7 @@ func New(cfg Config) (*Manager, error) {
 	cfg.Purpose, cfg.Limits, cfg.Lifetime, cfg.RememberLifetime = cc.Purpose, cc.Limits, cc.Lifetime, cc.RememberLifetime
 
 	codec.errorLog = cfg.ErrorLog
-	m := &Manager{cfg: cfg, codec: codec}
+	m := &Manager{cfg: cfg, codec: codec, refusals: refusals}
 	var b strings.Builder
 	b.WriteString("; Path=" + cfg.Path)
 	if cfg.Domain != "" {
@@ -440,23 +448,6 @@ func validAttr(v string) bool {
 		}
 	}
 	return true
-}
-
-func logError(r *http.Request, err error) {
-	level := slog.LevelWarn
-	switch {
-	case errors.Is(err, ErrImported):
-		level = slog.LevelInfo
-	case errors.Is(err, ErrExpired):
-		level = slog.LevelDebug
-	case errors.Is(err, ErrRevoked):
-		level = slog.LevelInfo
-	}
-	attrs := []any{"err", err}
-	if r != nil {
-		attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
-	}
-	slog.Log(context.Background(), level, "cookiesession", attrs...)
 }
 
 // Config returns the configuration with every default filled in.
