@@ -192,8 +192,10 @@ type Config struct {
 	Domain string
 
 	// Insecure omits the Secure attribute, so browsers send the cookie over
-	// plain HTTP. Browsers already accept Secure cookies from http://localhost.
-	// The default value is false: cookies are Secure.
+	// plain HTTP. Browsers already accept Secure cookies from http://localhost;
+	// from any other http:// origin they drop them, and Handler reports that
+	// once through ErrorLog ([ErrPlainHTTP]). The default value is false:
+	// cookies are Secure.
 	Insecure bool
 
 	// ScriptAccess omits the HttpOnly attribute, letting page scripts read the
@@ -327,6 +329,8 @@ type Manager struct {
 	revocations atomic.Pointer[revocationIndex] // the list in force, as used
 
 	refusals *refusalLog // the default ErrorLog's state; nil with the application's
+
+	plainHTTPReported atomic.Bool // ErrPlainHTTP was reported
 
 	attrs   string // "; Path=/; HttpOnly; Secure; SameSite=Lax"
 	attrLen int    // attrs plus the widest Max-Age, for the chunk budget

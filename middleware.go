@@ -3,8 +3,11 @@ package cookiesession
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -13,6 +16,16 @@ import (
 // the response's headers were sent: that change could not be saved. Change the
 // session before writing the response, or call [Session.Save] first.
 var ErrHeadersWritten = errors.New("cookiesession: session changed after the response headers were written; not saved")
+
+// ErrPlainHTTP reports, once per Manager through Config.ErrorLog, a Secure
+// cookie sent in answer to a plain-HTTP request for a host other than
+// localhost: browsers drop it, so that client never keeps a session (the
+// visit counter stays at 1) and nothing else says so. Handler reports it when
+// Config.Insecure is false and the request came without TLS, without
+// X-Forwarded-Proto: https (a TLS-terminating proxy's), for a host other than
+// localhost, *.localhost or a loopback address, where browsers keep Secure
+// cookies from http://.
+var ErrPlainHTTP = errors.New("cookiesession: Secure cookie sent over plain HTTP")
 
 // Handler is the middleware: it makes the session of each request available
 // to next through [Manager.Session], and writes it back.
@@ -156,7 +169,40 @@ func (rs *requestState) commit() bool {
 	rs.sess.addRegistration(rs.w.Header())
 	rs.mu.Unlock()
 	rs.clean.Store(true)
+	if len(lines) > 0 {
+		rs.m.checkPlainHTTP(rs.r)
+	}
 	return true
+}
+
+// checkPlainHTTP reports ErrPlainHTTP, once, for a request whose browser
+// drops the Secure cookies of the response.
+func (m *Manager) checkPlainHTTP(r *http.Request) {
+	if m.cfg.Insecure || r.TLS != nil || m.plainHTTPReported.Load() {
+		return
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if strings.EqualFold(strings.TrimSpace(proto), "https") {
+		return
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return
+	}
+	if m.plainHTTPReported.Swap(true) {
+		return
+	}
+	m.cfg.ErrorLog(r, &reasonError{sentinel: ErrPlainHTTP, reason: fmt.Sprintf(
+		"request for http://%s: browsers drop a Secure cookie received over plain HTTP from any host but localhost, "+
+			"so this client keeps no session; serve HTTPS (behind a TLS-terminating proxy, have it send X-Forwarded-Proto: https), "+
+			"or set Config.Insecure for plain-HTTP development; reported once", r.Host)})
 }
 
 // checkLate reports a session changed after its cookies were committed.
