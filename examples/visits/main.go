@@ -22,6 +22,11 @@
 // "Log out everywhere else" revokes the logged-in user's other sessions. The
 // revocation list lives in memory, or with -revocations FILE in a file that
 // the server follows (as every process of a fleet would) and writes.
+//
+// Over plain HTTP, browsers keep its Secure cookie only from localhost: to
+// open it from another host (a VM, Docker, a remote box) without HTTPS, listen
+// there with -addr and add -https or -insecure. POSTs from another origin are refused
+// (http.CrossOriginProtection).
 package main
 
 import (
@@ -47,6 +52,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -134,7 +140,10 @@ func main() {
 		}
 		return
 	}
-	log.Printf("visits: serving http://%s (ring %v)", *addr, keys.KeyRing())
+	log.Printf("visits: key ring %v", keys.KeyRing())
+	for _, line := range startupNotes(*addr, *insecure) {
+		log.Print(line)
+	}
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
@@ -261,4 +270,26 @@ func (f *fileRevocations) Revoke(subject string, at time.Time) error {
 		return err
 	}
 	return f.Reload()
+}
+
+// startupNotes says where the demo is served and, when it listens beyond
+// loopback with Secure cookies, that browsers elsewhere need -insecure.
+func startupNotes(addr string, insecure bool) []string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return []string{"visits: serving " + addr}
+	}
+	loopback := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" || loopback {
+		host = "localhost"
+	}
+	notes := []string{"visits: open http://" + net.JoinHostPort(host, port) + "/"}
+	if !loopback && !insecure {
+		notes = append(notes, "visits: from another machine (a VM, Docker, a remote box) over plain http://, "+
+			"browsers drop the Secure session cookie and every visit counts 1: restart with -https (a self-signed certificate) or with -insecure")
+	}
+	return notes
 }

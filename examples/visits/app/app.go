@@ -24,6 +24,12 @@ type app struct {
 }
 
 // New returns the demo's routes. Serve them behind sessions.Handler.
+//
+// They refuse cross-origin POSTs with a 403 (http.CrossOriginProtection)
+// before a handler touches the session: a form on another site cannot log
+// the visitor in as someone else or empty the cart. SameSite=Lax alone does
+// not stop a sibling subdomain or another port, nor a login posted by a
+// visitor who has no cookie yet.
 func New(sessions *cookiesession.Manager) http.Handler {
 	a := &app{sessions: sessions, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /{$}", a.home)
@@ -36,7 +42,7 @@ func New(sessions *cookiesession.Manager) http.Handler {
 	a.mux.HandleFunc("POST /cart/clear", a.cartClear)
 	a.mux.HandleFunc("GET /session", a.inspect)
 	a.mux.HandleFunc("GET /api/session", a.inspectJSON)
-	return a.mux
+	return http.NewCrossOriginProtection().Handler(a.mux)
 }
 
 // home is the visit counter. With ?delay=D (a Go duration, at most
