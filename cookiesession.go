@@ -56,6 +56,11 @@
 //   - Concurrent requests of one client each write their own result: the last
 //     response wins.
 //   - Signed mode hides nothing from the user.
+//   - SameSite=Lax, the default, is not CSRF protection: a sibling subdomain
+//     or another port is the same site, a GET handler that changes state is
+//     open to any link, and a login form posted from another site needs no
+//     cookie. Wrap handlers in http.CrossOriginProtection and keep GET and
+//     HEAD free of side effects.
 //   - AES-GCM with random nonces bounds one content key to about 2^32 seals
 //     across the fleet (NIST SP 800-38D): rotate keys before that, about 50
 //     days at 1,000 seals a second.

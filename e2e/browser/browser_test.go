@@ -74,6 +74,7 @@ func TestBrowser(t *testing.T) {
 		{"tampered cookie set through CDP gives a fresh session, not an error", checkTamper},
 		{"two tabs racing (the shrinking response lands last) keep the user logged in and session.1 is removed", checkRacingTabs},
 		{"log out everywhere: another browser context of the same user is logged out, this one is re-issued and stays", checkLogOutEverywhere},
+		{"cross-origin POST (login CSRF from another site and from another port of the same site) is refused", checkCrossOriginPost},
 	}
 	passed := 0
 	for _, c := range checks {

@@ -21,12 +21,14 @@ func visits(w http.ResponseWriter, r *http.Request) {
 func main() {
 	keys, err := cookiesession.KeyRingFromEnv("COOKIESESSION_KEYS")
 	if err != nil {
-		log.Fatal(err) // generate a ring with: cookiesession keygen
+		log.Fatal(err) // make a ring with: go run ./cmd/cookiesession keygen
 	}
 	sessions, err = cookiesession.New(cookiesession.Config{Keys: keys})
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.Handle("/", sessions.Handler(http.HandlerFunc(visits)))
+	// Cross-origin POSTs get a 403 (CSRF; SameSite=Lax is not enough).
+	protect := http.NewCrossOriginProtection()
+	http.Handle("/", protect.Handler(sessions.Handler(http.HandlerFunc(visits))))
 	log.Fatal(http.ListenAndServe("localhost:8080", nil))
 }

@@ -31,6 +31,9 @@ import (
 //	POST   /notes   appends the body (at most 2000 bytes) to a list of notes,
 //	                which grows the session past one cookie; 413 past the budget
 //	DELETE /notes   removes the notes
+//
+// A POST or DELETE from a browser page of another origin is refused with 403
+// (http.CrossOriginProtection on the event's headers).
 type Handler struct {
 	Sessions *cookiesession.Manager
 }
@@ -51,6 +54,12 @@ const maxNote = 2000
 
 // Handle is the Lambda function: lambda.Start(h.Handle).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if err := crossOrigin(req); err != nil {
+		// A form or script of another origin posting here (login CSRF):
+		// refused before the session is read. SameSite=Lax does not stop
+		// a sibling subdomain.
+		return answer(http.StatusForbidden, map[string]string{"error": "cross-origin request refused"}, nil), nil
+	}
 	s, err := h.Sessions.LoadHeader(req.Cookies...)
 	if err != nil {
 		// A tampered, expired or foreign cookie: log why, go on with the
@@ -107,6 +116,19 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	st.Notes, _ = cookiesession.Get[[]string](s, "notes")
 	st.Session.ID, st.Session.Fresh, st.Session.Chunks = s.ID(), fresh, chunks
 	return answer(http.StatusOK, st, cookies), nil
+}
+
+// crossOriginProtection refuses browsers' cross-origin requests with a method
+// other than GET, HEAD or OPTIONS, from Sec-Fetch-Site or Origin.
+var crossOriginProtection = http.NewCrossOriginProtection()
+
+// crossOrigin runs crossOriginProtection on the request headers of the event.
+func crossOrigin(req events.APIGatewayV2HTTPRequest) error {
+	r := &http.Request{Method: req.RequestContext.HTTP.Method, Host: req.Headers["host"], Header: http.Header{}}
+	for name, value := range req.Headers {
+		r.Header.Set(name, value)
+	}
+	return crossOriginProtection.Check(r)
 }
 
 // routePath is the request's path without the stage prefix that API Gateway

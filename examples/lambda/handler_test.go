@@ -365,3 +365,29 @@ func flip(v string) string {
 	segs[longest] = string(s)
 	return strings.Join(segs, ".")
 }
+
+// TestCrossOriginRefused: a login posted by a page of another origin (login
+// CSRF) is refused with 403 and sets no cookie; the same POST from the site's
+// own page logs in.
+func TestCrossOriginRefused(t *testing.T) {
+	c := newClient(t, testHandler(t))
+	for _, headers := range []map[string]string{
+		{"sec-fetch-site": "cross-site"},
+		{"sec-fetch-site": "same-site"},
+		{"origin": "https://attacker.example"},
+	} {
+		resp, _ := c.do("post-login.json", func(ev *events.APIGatewayV2HTTPRequest) { maps.Copy(ev.Headers, headers) })
+		wantStatus(t, resp, http.StatusForbidden)
+		if len(resp.Cookies) != 0 {
+			t.Fatalf("%v: refused, yet sets %q", headers, resp.Cookies)
+		}
+	}
+	resp, st := c.do("post-login.json", func(ev *events.APIGatewayV2HTTPRequest) {
+		ev.Headers["sec-fetch-site"] = "same-origin"
+		ev.Headers["origin"] = "https://" + ev.Headers["host"]
+	})
+	wantStatus(t, resp, http.StatusOK)
+	if st.User != "alice" {
+		t.Fatalf("same-origin login: user %q", st.User)
+	}
+}

@@ -24,8 +24,8 @@
 // the server follows (as every process of a fleet would) and writes.
 //
 // Over plain HTTP, browsers keep its Secure cookie only from localhost: to
-// open it from another host (a VM, Docker, a remote box) without HTTPS, listen
-// there with -addr and add -https or -insecure. POSTs from another origin are refused
+// open it from another host (a VM, Docker, a remote box), listen there with
+// -addr and add -https or -insecure. POSTs from another origin are refused
 // (http.CrossOriginProtection).
 package main
 

@@ -23,8 +23,16 @@ var sessions = sync.OnceValues(func() (*cookiesession.Manager, error) {
 	return cookiesession.New(cookiesession.Config{Keys: keys})
 })
 
+// crossOrigin refuses browsers' cross-origin requests other than GET, HEAD
+// and OPTIONS: a page of another origin cannot post here (CSRF).
+var crossOrigin = http.NewCrossOriginProtection()
+
 // Handler counts the visits of one browser.
 func Handler(w http.ResponseWriter, r *http.Request) {
+	if err := crossOrigin.Check(r); err != nil {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
 	m, err := sessions()
 	if err != nil {
 		slog.Error("cookiesession not configured", "err", err)

@@ -60,3 +60,15 @@ func TestREADMEShowsThisHandler(t *testing.T) {
 		t.Fatal("README.md no longer shows httpfunc.go (after its package clause): copy it over")
 	}
 }
+
+// TestCrossOriginRefused: a browser's POST from another origin is refused
+// and sets no cookie.
+func TestCrossOriginRefused(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "https://example.com/", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	w := httptest.NewRecorder()
+	Handler(w, r)
+	if res := w.Result(); res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
+		t.Fatalf("cross-origin POST: %d, cookies %v", res.StatusCode, res.Cookies())
+	}
+}
