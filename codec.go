@@ -185,19 +185,19 @@ func NewCodec(cfg CodecConfig) (*Codec, error) {
 	case cfg.Lifetime == 0:
 		cfg.Lifetime = DefaultLifetime
 	case cfg.Lifetime < time.Second || cfg.Lifetime > MaxLifetime:
-		return nil, configErrorf("Lifetime %v is outside 1s..%v", cfg.Lifetime, MaxLifetime)
+		return nil, configErrorf("Lifetime %s is outside 1 second..%s", durationText(cfg.Lifetime), durationText(MaxLifetime))
 	}
 	switch {
 	case cfg.RememberLifetime == 0:
 		cfg.RememberLifetime = cfg.Lifetime
 	case cfg.RememberLifetime < time.Second || cfg.RememberLifetime > MaxLifetime:
-		return nil, configErrorf("RememberLifetime %v is outside 1s..%v", cfg.RememberLifetime, MaxLifetime)
+		return nil, configErrorf("RememberLifetime %s is outside 1 second..%s", durationText(cfg.RememberLifetime), durationText(MaxLifetime))
 	}
 	if cfg.IdleTimeout < 0 || cfg.IdleTimeout > cfg.Lifetime {
-		return nil, configErrorf("IdleTimeout %v is outside 0..Lifetime (%v)", cfg.IdleTimeout, cfg.Lifetime)
+		return nil, configErrorf("IdleTimeout %s is outside 0..Lifetime (%s)", durationText(cfg.IdleTimeout), durationText(cfg.Lifetime))
 	}
 	if cfg.IdleTimeout > 0 && cfg.IdleTimeout < time.Second {
-		return nil, configErrorf("IdleTimeout %v is under one second", cfg.IdleTimeout)
+		return nil, configErrorf("IdleTimeout %s is under one second", durationText(cfg.IdleTimeout))
 	}
 	c := &Codec{cfg: cfg, errorLog: logError}
 	for i := range c.names {

@@ -385,7 +385,7 @@ func New(cfg Config) (*Manager, error) {
 	case !validAttr(cfg.Path) || !validAttr(cfg.Domain):
 		return nil, configErrorf("Path or Domain holds a character not allowed in a cookie attribute")
 	case cfg.TouchInterval < 0 || cfg.IdleTimeout > 0 && cfg.TouchInterval > cfg.IdleTimeout:
-		return nil, configErrorf("TouchInterval %v is outside 0..IdleTimeout", cfg.TouchInterval)
+		return nil, configErrorf("TouchInterval %s is outside 0..IdleTimeout (%s)", durationText(cfg.TouchInterval), durationText(cfg.IdleTimeout))
 	}
 	if cfg.TouchInterval == 0 {
 		cfg.TouchInterval = cfg.IdleTimeout / 10

@@ -136,13 +136,13 @@ func newDeviceBinding(d DeviceBinding, m *Manager) (*deviceBinding, error) {
 	case d.CookieLifetime == 0:
 		d.CookieLifetime = DefaultBoundCookieLifetime
 	case d.CookieLifetime < MinBoundCookieLifetime || d.CookieLifetime > MaxBoundCookieLifetime:
-		return nil, configErrorf("DeviceBinding.CookieLifetime %v is outside %v..%v", d.CookieLifetime, MinBoundCookieLifetime, MaxBoundCookieLifetime)
+		return nil, configErrorf("DeviceBinding.CookieLifetime %s is outside %s..%s", durationText(d.CookieLifetime), durationText(MinBoundCookieLifetime), durationText(MaxBoundCookieLifetime))
 	}
 	switch {
 	case d.ChallengeLifetime == 0:
 		d.ChallengeLifetime = DefaultChallengeLifetime
 	case d.ChallengeLifetime < 10*time.Second || d.ChallengeLifetime > MaxChallengeLifetime:
-		return nil, configErrorf("DeviceBinding.ChallengeLifetime %v is outside 10s..%v", d.ChallengeLifetime, MaxChallengeLifetime)
+		return nil, configErrorf("DeviceBinding.ChallengeLifetime %s is outside 10 seconds..%s", durationText(d.ChallengeLifetime), durationText(MaxChallengeLifetime))
 	}
 	if d.Origin != "" && (!strings.HasPrefix(d.Origin, "https://") || strings.ContainsAny(d.Origin[len("https://"):], "/?#") || !validAttr(d.Origin)) {
 		return nil, configErrorf("DeviceBinding.Origin %q is not an https origin", d.Origin)

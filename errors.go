@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The errors of this package. Match them with errors.Is: the values returned
@@ -111,6 +112,24 @@ func withKind(err error, kind string) error {
 
 func badValuef(format string, args ...any) error {
 	return &reasonError{ErrBadValue, fmt.Sprintf(format, args...), ""}
+}
+
+// durationText writes d for a person, in the largest unit that divides it:
+// "400 days", "36 hours", "90 minutes", "1 second"; d.String() ("1.5s") when
+// it is not whole seconds. Configuration errors use it: 9600h0m0s reads badly.
+func durationText(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d != 0 && d%u.d == 0 {
+			if n := d / u.d; n != 1 && n != -1 {
+				return fmt.Sprintf("%d %ss", n, u.name)
+			}
+			return fmt.Sprintf("%d %s", d/u.d, u.name)
+		}
+	}
+	return d.String()
 }
 
 // errAuth is the one error for every authentication failure: wrong key, wrong

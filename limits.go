@@ -198,7 +198,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		return l, configErrorf("MaxChunks %d is outside 1..%d", l.MaxChunks, MaxChunksLimit)
 	}
 	if l.ClockSkew > MaxClockSkew {
-		return l, configErrorf("ClockSkew %v is over the maximum %v", l.ClockSkew, MaxClockSkew)
+		return l, configErrorf("ClockSkew %s is over the maximum %s", durationText(l.ClockSkew), durationText(MaxClockSkew))
 	}
 	return l, nil
 }

@@ -203,8 +203,11 @@ func ParseKeyRing(jwks []byte) (*KeyRing, error) {
 // (by convention COOKIESESSION_KEYS).
 func KeyRingFromEnv(name string) (*KeyRing, error) {
 	v, ok := os.LookupEnv(name)
-	if !ok || strings.TrimSpace(v) == "" {
+	switch {
+	case !ok:
 		return nil, configErrorf("environment variable %s is not set", name)
+	case strings.TrimSpace(v) == "":
+		return nil, configErrorf("environment variable %s is empty", name)
 	}
 	r, err := ParseKeyRing([]byte(v))
 	if err != nil {

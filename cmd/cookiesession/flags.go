@@ -147,13 +147,13 @@ func (cf *codecFlags) check() error {
 	}
 	if cf.set&withTime != 0 {
 		if cf.lifetime < time.Second || cf.lifetime > cs.MaxLifetime {
-			return usagef("bad --lifetime %s: must be between 1s and %s", formatDuration(cf.lifetime), formatDuration(cs.MaxLifetime))
+			return usagef("bad --lifetime %s: must be between 1 second and %d days", formatDuration(cf.lifetime), cs.MaxLifetime/(24*time.Hour))
 		}
 		if cf.remember != 0 && (cf.remember < time.Second || cf.remember > cs.MaxLifetime) {
-			return usagef("bad --remember-lifetime %s: must be between 1s and %s", formatDuration(cf.remember), formatDuration(cs.MaxLifetime))
+			return usagef("bad --remember-lifetime %s: must be between 1 second and %d days", formatDuration(cf.remember), cs.MaxLifetime/(24*time.Hour))
 		}
 		if cf.idle != 0 && (cf.idle < time.Second || cf.idle > cf.lifetime) {
-			return usagef("bad --idle-timeout %s: must be between 1s and the lifetime (%s)", formatDuration(cf.idle), formatDuration(cf.lifetime))
+			return usagef("bad --idle-timeout %s: must be between 1 second and the lifetime (%s)", formatDuration(cf.idle), formatDuration(cf.lifetime))
 		}
 	}
 	if cf.set&withLimits != 0 {
@@ -165,7 +165,7 @@ func (cf *codecFlags) check() error {
 		}
 	}
 	if cf.set&withOpen != 0 && (cf.skew < 0 || cf.skew > cs.MaxClockSkew) {
-		return usagef("bad --clock-skew %s: must be between 0 and %s", formatDuration(cf.skew), formatDuration(cs.MaxClockSkew))
+		return usagef("bad --clock-skew %s: must be between 0 and %d minutes", formatDuration(cf.skew), cs.MaxClockSkew/time.Minute)
 	}
 	if cf.compress && cf.signed {
 		return usagef("--compress needs encrypted mode: JWS has no compression (drop --signed or --compress)")
@@ -226,9 +226,12 @@ func (e *env) loadKeys(path string) (*cs.KeyRing, error) {
 		}
 	case "":
 		where = "$" + envKeys
-		v := e.getenv(envKeys)
-		if strings.TrimSpace(v) == "" {
+		v, set := e.lookupEnv(envKeys)
+		if !set {
 			return nil, configf("no keys: give --keys FILE or set %s to a JWK Set", envKeys)
+		}
+		if strings.TrimSpace(v) == "" {
+			return nil, configf("no keys: %s is empty (a command substitution such as \"$(cookiesession keygen)\" that failed?): give --keys FILE or set it to a JWK Set", envKeys)
 		}
 		data = []byte(v)
 	default:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
 	"slices"
 	"strings"
 
@@ -12,10 +13,14 @@ import (
 
 var keygenCmd = &command{
 	name:     "keygen",
-	synopsis: "keygen [--kid ID] [--out FILE]",
+	synopsis: "keygen [--kid ID] [--out FILE [--force]]",
 	summary:  "print a new key ring of one 32-byte key",
 	about: `Print a JWK Set holding one new random 32-byte "oct" key. Without --kid, the
 key id is today's date and random hex, such as 20261126-3f9a1c2b.
+
+--out FILE refuses a FILE that exists: it may hold the ring in use, and a new
+ring in its place logs everybody out. Add a key to a ring with rotate; give
+--force to replace the file all the same.
 
 The output is secret: it opens and forges every session.`,
 	run: runKeygen,
@@ -25,8 +30,15 @@ func runKeygen(e *env, args []string) error {
 	fs := e.flagSet()
 	kid := fs.String("kid", "", "key `ID`: 1 to 64 of A-Z a-z 0-9 - _ . ~ (default: date and random hex)")
 	out := outFlag(fs)
+	force := fs.Bool("force", false, "replace the --out file if it exists")
 	if _, err := e.parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *force && *out == "" {
+		return usagef("--force goes with --out FILE")
+	}
+	if _, err := os.Lstat(*out); *out != "" && !*force && err == nil {
+		return configf("--out %s exists: a new ring in its place would log everybody out; add a key with rotate --keys %s --stage --out %s, or give --force to replace it", *out, *out, *out)
 	}
 	key, err := newKey(*kid)
 	if err != nil {

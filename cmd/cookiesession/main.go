@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	cookiesession keygen  [--kid ID] [--out FILE]
+//	cookiesession keygen  [--kid ID] [--out FILE [--force]]
 //	cookiesession rotate  [--keys FILE|-] [--kid ID] [--keep N] [--stage] [--out FILE]
 //	cookiesession promote [--keys FILE|-] [--out FILE] KID
 //	cookiesession drop    [--keys FILE|-] [--out FILE] KID...
@@ -54,5 +54,5 @@ package main
 import "os"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv))
 }

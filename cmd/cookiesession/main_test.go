@@ -22,7 +22,7 @@ type result struct {
 func cli(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr strings.Builder
-	code := run(args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] })
+	code := run(args, strings.NewReader(stdin), &stdout, &stderr, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	return result{code, stdout.String(), stderr.String()}
 }
 
@@ -542,14 +542,14 @@ func TestUsageErrors(t *testing.T) {
 		{"flag without value", "flag --name needs a value", nil, "{}", []string{"seal", "--keys", keys, "--name"}},
 		{"bad --lifetime", `invalid value "banana" for --lifetime`, nil, "{}", append(seal, "--lifetime", "banana")},
 		{"zero --lifetime", "bad --lifetime 0s", nil, "{}", append(seal, "--lifetime", "0")},
-		{"long --lifetime", "bad --lifetime 401d", nil, "{}", append(seal, "--lifetime", "401d")},
+		{"long --lifetime", "bad --lifetime 401d: must be between 1 second and 400 days", nil, "{}", append(seal, "--lifetime", "401d")},
 		{"bad --idle-timeout", "bad --idle-timeout", nil, "{}", append(seal, "--idle-timeout", "48h")},
 		{"bad --header-budget", "bad --header-budget 100", nil, "{}", append(seal, "--header-budget", "100")},
 		{"bad --max-chunks", "bad --max-chunks 10", nil, "{}", append(seal, "--max-chunks", "10")},
 		{"bad --attr-len", "bad --attr-len", nil, "{}", append(seal, "--attr-len", "-1")},
 		{"bad --id", "bad --id", nil, "{}", append(seal, "--id", "not base64url!")},
 		{"bad --now", `invalid value "yesterday" for --now`, nil, "", []string{"open", "--name", "sess", "--keys", keys, "--now", "yesterday", cookie}},
-		{"bad --clock-skew", "bad --clock-skew", nil, "", []string{"open", "--name", "sess", "--keys", keys, "--clock-skew", "1h", cookie}},
+		{"bad --clock-skew", "bad --clock-skew 1h: must be between 0 and 10 minutes", nil, "", []string{"open", "--name", "sess", "--keys", keys, "--clock-skew", "1h", cookie}},
 		{"compress signed", "--compress needs encrypted mode", nil, "{}", append(seal, "--compress", "--signed")},
 		{"bad cookie name", "cookie name", nil, "{}", []string{"seal", "--name", "a;b", "--keys", keys}},
 		{"bad JSON", "bad JSON at byte", nil, `{"a": }`, seal},
@@ -562,6 +562,10 @@ func TestUsageErrors(t *testing.T) {
 		{"bad JSON size", "bad JSON", nil, `{`, []string{"size", "--name", "sess", "--keys", keys}},
 		{"missing keys", "no keys: give --keys FILE or set COOKIESESSION_KEYS", nil, "{}", []string{"seal", "--name", "sess"}},
 		{"missing keys rotate", "no keys", nil, "", []string{"rotate"}},
+		{"empty environment", "no keys: COOKIESESSION_KEYS is empty", map[string]string{envKeys: ""}, "{}", []string{"seal", "--name", "sess"}},
+		{"blank environment", "no keys: COOKIESESSION_KEYS is empty", map[string]string{envKeys: " \n"}, "", []string{"rotate"}},
+		{"keygen over a ring", "exists: a new ring in its place would log everybody out", nil, "", []string{"keygen", "--out", keys}},
+		{"keygen --force alone", "--force goes with --out FILE", nil, "", []string{"keygen", "--force"}},
 		{"missing keys file", "cannot read the key ring", nil, "{}", []string{"seal", "--name", "sess", "--keys", filepath.Join(dir, "nope.json")}},
 		{"keys file not JSON", "not a JWK Set", nil, "{}", []string{"seal", "--name", "sess", "--keys", notJSON}},
 		{"short key", "need at least 32", nil, "{}", []string{"seal", "--name", "sess", "--keys", shortKey}},
@@ -710,4 +714,23 @@ func TestRememberLifetime(t *testing.T) {
 	ok(t, nil, cookie, "open", "--name", "sess", "--keys", keys, "--lifetime", "1h", "--remember-lifetime", "30d", "--now", day2)
 	fails(t, exitFail, "session expired", nil, cookie, "open", "--name", "sess", "--keys", keys, "--lifetime", "1h", "--remember-lifetime", "30d", "--now", "2026-03-31T10:00:00Z")
 	fails(t, exitUsage, "bad --remember-lifetime 401d", nil, cookie, "open", "--name", "sess", "--keys", keys, "--remember-lifetime", "401d")
+}
+
+// TestKeygenKeepsExistingRing: keygen --out leaves an existing file as it is
+// (rerunning the first line of the rotation walkthrough must not log
+// everybody out) and replaces it with --force.
+func TestKeygenKeepsExistingRing(t *testing.T) {
+	keys := keygen(t, t.TempDir(), "k1")
+	before, err := os.ReadFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fails(t, exitUsage, "exists", nil, "", "keygen", "--kid", "k2", "--out", keys)
+	if after, _ := os.ReadFile(keys); string(after) != string(before) {
+		t.Fatalf("keygen without --force changed %s", keys)
+	}
+	ok(t, nil, "", "keygen", "--kid", "k2", "--out", keys, "--force")
+	if ids := ok(t, nil, "", "list", "--keys", keys); !strings.Contains(ids, `"k2"`) || strings.Contains(ids, `"k1"`) {
+		t.Fatalf("after keygen --force: %s", ids)
+	}
 }

@@ -60,7 +60,7 @@ type env struct {
 	stdin     io.Reader
 	stdout    io.Writer
 	stderr    io.Writer
-	getenv    func(string) string
+	lookupEnv func(string) (string, bool)
 	now       func() time.Time
 	stdinUser string // what already read stdin, if anything
 }
@@ -108,8 +108,9 @@ func oneLine(s string) string {
 
 // run runs the tool with args (without the program name) and returns the
 // exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now}
+// lookupEnv is os.LookupEnv in main.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, mainUsage())
 		return exitUsage
@@ -195,7 +196,7 @@ var helpCmd = &command{
 		if c == e.cmd {
 			return e.help(fs)
 		}
-		sub := &env{cmd: c, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr, getenv: e.getenv, now: e.now}
+		sub := &env{cmd: c, stdin: e.stdin, stdout: e.stdout, stderr: e.stderr, lookupEnv: e.lookupEnv, now: e.now}
 		return c.run(sub, []string{"-h"})
 	},
 }
