@@ -17,6 +17,8 @@
 // Serverless handlers that assemble their own headers use [Manager.Load] or
 // [Manager.LoadHeader] and [Manager.Save] or [Manager.SetCookies].
 //
+// This package needs Go 1.26 or later.
+//
 // # Security properties
 //
 //   - Confidentiality and integrity (Encrypted mode): AES-256-GCM with a random
@@ -64,6 +66,10 @@
 //   - AES-GCM with random nonces bounds one content key to about 2^32 seals
 //     across the fleet (NIST SP 800-38D): rotate keys before that, about 50
 //     days at 1,000 seals a second.
+//   - Under GOOS=js and GOOS=wasip1 (WebAssembly has no AES instructions),
+//     and on any CPU without AES instructions, Go's AES and GCM's GHASH are
+//     not constant-time (see crypto/aes): an attacker who can time them
+//     closely, such as a co-tenant sharing CPU caches, could learn key bits.
 //
 // # Key rotation
 //
@@ -75,7 +81,8 @@
 // rolling deploy would have the instances still on {old} refuse the cookies
 // the updated ones seal. A cookie opened with a key other than the primary is
 // re-sealed with the primary on that response. [OpenKeyFile] follows a
-// mounted secret file; [Keys] is replaced from code. The command line tool
+// mounted secret file, read again on a request that seals or opens a cookie
+// at most once per [KeyFileOptions.Interval] (one second by default); [Keys] is replaced from code. The command line tool
 // (cmd/cookiesession) does each step.
 //
 // # Revocation

@@ -48,11 +48,11 @@ type Payload struct {
 }
 
 // RememberMe is a session's own choice between a persistent cookie and a
-// browser-session cookie, overriding the [Manager]'s Persist setting.
+// browser-session cookie, overriding [Config.BrowserSession].
 type RememberMe uint8
 
 const (
-	RememberDefault RememberMe = iota // follow Manager.Persist
+	RememberDefault RememberMe = iota // follow Config.BrowserSession
 	RememberYes                       // persistent cookie (Max-Age set)
 	RememberNo                        // browser-session cookie (no Max-Age)
 )

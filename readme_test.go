@@ -67,3 +67,26 @@ func normalizeCode(s string) string {
 	}
 	return "\n" + strings.Join(out, "\n") + "\n"
 }
+
+// TestReadmeStatesGoVersion: README.md states the minimum Go version, the go
+// line of go.mod, and so does the package doc.
+func TestReadmeStatesGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	want := "Go " + string(m[1]) + " or later"
+	for _, file := range []string{"README.md", "cookiesession.go"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s does not say %q", file, want)
+		}
+	}
+}

@@ -734,3 +734,24 @@ func TestKeygenKeepsExistingRing(t *testing.T) {
 		t.Fatalf("after keygen --force: %s", ids)
 	}
 }
+
+// TestReadmeListsOpenFields: the README's row for open names every member of
+// the JSON that open prints.
+func TestReadmeListsOpenFields(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, row, _ := strings.Cut(string(readme), "\n| `open --name NAME")
+	row, _, _ = strings.Cut(row, "\n")
+	if row == "" {
+		t.Fatal("README.md has no row for open")
+	}
+	fields := reflect.TypeFor[openReport]()
+	for i := range fields.NumField() {
+		name, _, _ := strings.Cut(fields.Field(i).Tag.Get("json"), ",")
+		if !strings.Contains(row, "`"+name+"`") {
+			t.Errorf("README.md's row for open does not name %q", name)
+		}
+	}
+}

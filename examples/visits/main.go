@@ -7,8 +7,9 @@
 // then open http://localhost:8080. With no configuration it generates an
 // ephemeral key ring (sessions end when it stops) and says so. Give it a ring
 // with the COOKIESESSION_KEYS environment variable (a JWK Set) or -keys FILE
-// (followed when the file changes). The sessions' counters (loads and saves
-// by outcome, seals by key) are on /debug/vars.
+// (read again, at most once a second, on the requests after it changes). The
+// sessions' counters (loads and saves by outcome, seals by key) are on
+// /debug/vars.
 //
 // /?delay=5s answers the counter five seconds late, to race two tabs by hand
 // (see the app package's home handler): the session survives the chunk its
