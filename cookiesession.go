@@ -206,7 +206,7 @@ type Config struct {
 	// Insecure omits the Secure attribute, so browsers send the cookie over
 	// plain HTTP. Browsers already accept Secure cookies from http://localhost;
 	// from any other http:// origin they drop them, and Handler reports that
-	// once through ErrorLog ([ErrPlainHTTP]). The default value is false:
+	// once, at Warn with slog.Default. The default value is false:
 	// cookies are Secure.
 	Insecure bool
 
@@ -342,7 +342,7 @@ type Manager struct {
 
 	refusals *refusalLog // the default ErrorLog's state; nil with the application's
 
-	plainHTTPReported atomic.Bool // ErrPlainHTTP was reported
+	plainHTTPReported atomic.Bool // a Secure cookie over plain HTTP was logged
 
 	attrs   string // "; Path=/; HttpOnly; Secure; SameSite=Lax"
 	attrLen int    // attrs plus the widest Max-Age, for the chunk budget

@@ -3,7 +3,7 @@ package cookiesession
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -16,16 +16,6 @@ import (
 // the response's headers were sent: that change could not be saved. Change the
 // session before writing the response, or call [Session.Save] first.
 var ErrHeadersWritten = errors.New("cookiesession: session changed after the response headers were written; not saved")
-
-// ErrPlainHTTP reports, once per Manager through Config.ErrorLog, a Secure
-// cookie sent in answer to a plain-HTTP request for a host other than
-// localhost: browsers drop it, so that client never keeps a session (the
-// visit counter stays at 1) and nothing else says so. Handler reports it when
-// Config.Insecure is false and the request came without TLS, without
-// X-Forwarded-Proto: https (a TLS-terminating proxy's), for a host other than
-// localhost, *.localhost or a loopback address, where browsers keep Secure
-// cookies from http://.
-var ErrPlainHTTP = errors.New("cookiesession: Secure cookie sent over plain HTTP")
 
 // Handler is the middleware: it makes the session of each request available
 // to next through [Manager.Session], and writes it back.
@@ -175,8 +165,15 @@ func (rs *requestState) commit() bool {
 	return true
 }
 
-// checkPlainHTTP reports ErrPlainHTTP, once, for a request whose browser
-// drops the Secure cookies of the response.
+// checkPlainHTTP logs once per Manager, at Warn with slog.Default, a Secure
+// cookie sent in answer to a plain-HTTP request for a host other than
+// localhost: browsers drop it, so that client never keeps a session (the
+// visit counter stays at 1) and nothing else says so. It stays quiet when
+// Config.Insecure is set, when the request came over TLS or with
+// X-Forwarded-Proto: https (from a TLS-terminating proxy), and for localhost,
+// *.localhost and loopback addresses, where browsers keep Secure cookies from
+// http://. It goes to slog, not to Config.ErrorLog: it is about the
+// deployment, not about a request's cookie.
 func (m *Manager) checkPlainHTTP(r *http.Request) {
 	if m.cfg.Insecure || r.TLS != nil || m.plainHTTPReported.Load() {
 		return
@@ -199,10 +196,10 @@ func (m *Manager) checkPlainHTTP(r *http.Request) {
 	if m.plainHTTPReported.Swap(true) {
 		return
 	}
-	m.cfg.ErrorLog(r, &reasonError{sentinel: ErrPlainHTTP, reason: fmt.Sprintf(
-		"request for http://%s: browsers drop a Secure cookie received over plain HTTP from any host but localhost, "+
-			"so this client keeps no session; serve HTTPS (behind a TLS-terminating proxy, have it send X-Forwarded-Proto: https), "+
-			"or set Config.Insecure for plain-HTTP development; reported once", r.Host)})
+	slog.Default().Warn("cookiesession: Secure cookie sent over plain HTTP: browsers drop a Secure cookie "+
+		"received over http:// from any host but localhost, so this client keeps no session; serve HTTPS "+
+		"(behind a TLS-terminating proxy, have it send X-Forwarded-Proto: https), or set Config.Insecure for "+
+		"plain-HTTP development (logged once)", "url", "http://"+r.Host+r.URL.Path)
 }
 
 // checkLate reports a session changed after its cookies were committed.

@@ -2,7 +2,7 @@ package cookiesession
 
 import (
 	"crypto/tls"
-	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,9 +10,11 @@ import (
 )
 
 // TestPlainHTTPReported: a Secure cookie sent in answer to plain HTTP for a
-// host other than localhost is reported once through ErrorLog, with the
-// setting that changes it; requests whose browser keeps the cookie are not.
+// host other than localhost is logged once at Warn, with the setting that
+// changes it; requests whose browser keeps the cookie are not, and
+// Config.ErrorLog (about requests' cookies) hears nothing of it.
 func TestPlainHTTPReported(t *testing.T) {
+	logs := captureSlog(t)
 	serve := func(m *Manager, target string, edit func(r *http.Request)) *http.Response {
 		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Query().Get("touch") != "no" {
@@ -54,8 +56,8 @@ func TestPlainHTTPReported(t *testing.T) {
 		if want := !strings.HasSuffix(c.target, "touch=no"); (len(res.Header["Set-Cookie"]) == 1) != want {
 			t.Fatalf("%s: Set-Cookie %q", c.name, res.Header["Set-Cookie"])
 		}
-		if errs := lg.take(); len(errs) != 0 {
-			t.Errorf("%s: ErrorLog got %v, want nothing", c.name, errs)
+		if errs, recs := lg.take(), logs.take(); len(errs) != 0 || len(recs) != 0 {
+			t.Errorf("%s: ErrorLog got %v, slog %+v; want nothing", c.name, errs, recs)
 		}
 	}
 
@@ -63,13 +65,16 @@ func TestPlainHTTPReported(t *testing.T) {
 	for _, target := range []string{"http://192.0.2.2:18081/", "http://192.0.2.2:18081/again", "http://example.com/"} {
 		serve(m, target, forwarded("http"))
 	}
-	errs := lg.take()
-	if len(errs) != 1 || !errors.Is(errs[0], ErrPlainHTTP) {
-		t.Fatalf("ErrorLog got %v, want one ErrPlainHTTP", errs)
+	if errs := lg.take(); len(errs) != 0 {
+		t.Errorf("ErrorLog got %v, want nothing", errs)
 	}
-	for _, want := range []string{"http://192.0.2.2:18081", "Secure", "Config.Insecure", "X-Forwarded-Proto: https"} {
-		if !strings.Contains(errs[0].Error(), want) {
-			t.Errorf("%q does not say %q", errs[0], want)
+	recs := logs.take()
+	if len(recs) != 1 || recs[0].level != slog.LevelWarn || recs[0].attrs["url"] != "http://192.0.2.2:18081/" {
+		t.Fatalf("slog got %+v, want one Warn for http://192.0.2.2:18081/", recs)
+	}
+	for _, want := range []string{"Secure", "Config.Insecure", "X-Forwarded-Proto: https"} {
+		if !strings.Contains(recs[0].msg, want) {
+			t.Errorf("%q does not say %q", recs[0].msg, want)
 		}
 	}
 }
