@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -182,15 +182,18 @@ func (m *Manager) checkPlainHTTP(r *http.Request) {
 	if strings.EqualFold(strings.TrimSpace(proto), "https") {
 		return
 	}
+	// Without allocating: this runs on every response of a server on
+	// localhost.
 	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	if i := strings.LastIndexByte(host, ':'); i > strings.LastIndexByte(host, ']') {
+		host = host[:i] // the port
 	}
-	host = strings.ToLower(strings.Trim(host, "[]"))
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") || len(host) > len(".localhost") &&
+		strings.EqualFold(host[len(host)-len(".localhost"):], ".localhost") {
 		return
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
 		return
 	}
 	if m.plainHTTPReported.Swap(true) {

@@ -78,3 +78,15 @@ func TestPlainHTTPReported(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainHTTPCheckAllocates nothing for a request to localhost, which a
+// development server answers on every response.
+func TestPlainHTTPCheckAllocates(t *testing.T) {
+	m, _, _ := e2eManager(t, Config{})
+	for _, target := range []string{"http://localhost:8080/", "http://App.Localhost/", "http://127.0.0.1:8080/", "http://[::1]:8080/"} {
+		r := httptest.NewRequest(http.MethodGet, target, nil)
+		if n := testing.AllocsPerRun(100, func() { m.checkPlainHTTP(r) }); n != 0 {
+			t.Errorf("%s: %.0f allocations", target, n)
+		}
+	}
+}
