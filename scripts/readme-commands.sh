@@ -14,7 +14,9 @@
 #     short with "…" in the README is replaced by the one the previous answer
 #     set).
 # Not run, and listed: commands that need the network or run elsewhere in CI
-# (go get, go install …@latest, go test, the demo server). It fails when it
+# (go get, go install …@latest, go test, the demo server, the edge worker).
+# Lines that start with another word (npm, npx, cp, cd, GOOS=…: the edge
+# deployment, which scripts/edge.sh runs) are not run either. It fails when it
 # extracts no command, or when one of the command line tool's commands above
 # or the transcript is missing from the README.
 #   bash scripts/readme-commands.sh
@@ -132,6 +134,8 @@ while IFS=$'\t' read -r kind line text; do
 		echo "--- line $line (not run: the demo server; scripts/browser.sh drives it): $text"; skipped=$((skipped + 1)); continue ;;
 	*"go run ./examples/hello"*)
 		start_hello "$line" "$text"; ran=$((ran + 1)); ran_text+="$text"$'\n'; continue ;;
+	COOKIESESSION_KEYS=*)
+		echo "--- line $line (not run: a server that its own script drives): $text"; skipped=$((skipped + 1)); continue ;;
 	"curl "*)
 		[[ -n "$server_pid" ]] || die "line $line: a curl command before the hello server is started"
 		cmd="$text"
