@@ -103,7 +103,7 @@ wait_port() { # port seconds
 	done
 }
 
-go run ./cmd/cookiesession keygen --out "$build/keys.json" || die "keygen failed"
+go run ./cmd/cookiesession keygen --force --out "$build/keys.json" || die "keygen failed"
 export COOKIESESSION_KEYS="$(cat "$build/keys.json")"
 
 port=$(free_port)
