@@ -16,10 +16,10 @@ import (
 // checkCrossOriginPost is login CSRF: a page of another origin that submits
 // a login form to the demo as soon as it loads. The visitor is logged in as
 // alice through the demo's own form (a same-origin POST: accepted); then two
-// attacker pages, one on another site (127.0.0.1 against localhost: the Lax
-// cookie is not sent, the response could still set one) and one on another
-// port of the same site (localhost: the Lax cookie is sent), post
-// user=mallory. Each POST reaches the demo, which answers 403
+// attacker pages, one on another site (127.0.0.1 against a demo on
+// localhost, or the reverse: the Lax cookie is not sent, the response could
+// still set one) and one on another port of the same site (the Lax cookie is
+// sent), post user=mallory. Each POST reaches the demo, which answers 403
 // (http.CrossOriginProtection), and alice stays logged in. Status, text and
 // user are read from the browser.
 func checkCrossOriginPost(t *testing.T, b *browser) {
@@ -30,11 +30,12 @@ func checkCrossOriginPost(t *testing.T, b *browser) {
 	if got := b.text("#user"); got != "alice" {
 		t.Fatalf("control: the same-origin login POST left user %q", got)
 	}
-	_, port, _ := strings.Cut(strings.TrimPrefix(b.base, "http://"), ":")
-	for _, origin := range []struct{ name, host string }{
-		{"another site", "127.0.0.1"},
-		{"another port of the same site", "localhost"},
-	} {
+	baseHost, port, _ := strings.Cut(strings.TrimPrefix(b.base, "http://"), ":")
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		origin := struct{ name, host string }{"another site", host}
+		if host == baseHost {
+			origin.name = "another port of the same site"
+		}
 		attacker := attackerPage(t, b.base+"/login", map[string]string{"user": "mallory"})
 		page := strings.Replace(attacker.URL, "127.0.0.1", origin.host, 1) + "/"
 		if page == b.base+"/" || strings.HasSuffix(page, ":"+port+"/") {
