@@ -207,12 +207,18 @@ var decoders = sync.Pool{New: func() any { return new(decoder) }}
 // limit, it allocates nothing.
 func Decompress(dst, src []byte, limit int) ([]byte, error) {
 	d := decoders.Get().(*decoder)
+	out, err := d.decompress(dst, src, limit)
+	decoders.Put(d)
+	return out, err
+}
+
+// decompress is Decompress with the decoder d.
+func (d *decoder) decompress(dst, src []byte, limit int) ([]byte, error) {
 	d.in, d.pos, d.bits, d.nbits, d.pad = src, 0, 0, 0, 0
 	d.out, d.start, d.n, d.limit = dst[:cap(dst)], len(dst), len(dst), len(dst)+limit
 	err := d.run()
 	out := d.out[:d.n]
 	d.in, d.out = nil, nil
-	decoders.Put(d)
 	if err != nil {
 		return dst, err
 	}
