@@ -77,3 +77,30 @@ func TestChunkedRequestAllocations(t *testing.T) {
 		t.Errorf("a four-chunk request makes %.1f allocations, want at most 8", allocs)
 	}
 }
+
+// TestCountersAllocations: once an outcome and reason have been counted,
+// counting them again allocates nothing (the "outcome.reason" name is kept,
+// not concatenated per event).
+func TestCountersAllocations(t *testing.T) {
+	var c Counters
+	events := []Event{
+		{Op: OpLoad, Outcome: OutcomeOpened, Bytes: 300},
+		{Op: OpLoad, Outcome: OutcomeInvalid, Reason: ReasonAuth, Bytes: 120},
+		{Op: OpSave, Outcome: OutcomeSealed, Reason: ReasonChanged, KeyID: "2026-11", Bytes: 310},
+	}
+	for _, e := range events {
+		c.Observe(e)
+	}
+	if n := testing.AllocsPerRun(200, func() {
+		for _, e := range events {
+			c.Observe(e)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per three events counted, want 0", n)
+	}
+	for _, want := range []string{`"invalid.auth": 202`, `"sealed.changed": 202`, `"opened": 202`, `"2026-11": 202`} {
+		if got := c.String(); !strings.Contains(got, want) {
+			t.Errorf("counters %s, want %s", got, want)
+		}
+	}
+}
